@@ -1,0 +1,723 @@
+namespace Engine.Grains.Orders;
+
+/// <summary>
+/// The active trailing stops of one direction, in "the extreme is the highest x seen, an entry fires
+/// when x &lt;= its trigger" form (the book negates Rise prices, so a trailing buy's rate multiplier
+/// 1 + r stays 1 + r on the negated extreme — <c>rateWidens</c> — while a trailing sell's is 1 - r).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Entries that share an extreme form a group, and a price moves whole groups rather than entries:
+/// every group whose extreme is below the price merges into one group at the price. Groups are only
+/// ever created by <see cref="Add"/>, so merging is amortized O(1) per price plus O(log g) heap work,
+/// where g is the number of groups (at most the number of distinct extremes).
+/// </para>
+/// <para>
+/// Inside a group every entry shares the extreme, so with the extreme positive (negative on the
+/// negated Rise side) the smallest callback has the highest trigger. Each group therefore keeps its
+/// rate entries and its amount entries in two pairing heaps ordered by (callback, insertion), whose
+/// roots give the group's effective trigger. Pairing heaps meld in O(1) and delete any node in
+/// O(log n) amortized, so merges and removals need no per-group arrays.
+/// </para>
+/// <para>
+/// Groups sit in two indexed binary heaps: a min-heap by extreme (which groups a rising price
+/// merges) and a max-heap by effective trigger (which groups a price fires). Each entry records its
+/// group; a merge relabels the smaller group's entries, which over an entry's lifetime costs
+/// O(log n) amortized because the group it lands in at least doubles.
+/// </para>
+/// <para>
+/// Nodes and groups are structs in arrays with free lists: no per-entry allocation, and removal is
+/// eager, so nothing is left behind to compact.
+/// </para>
+/// </remarks>
+internal sealed class TrailingTriggerSide
+{
+    private const int None = -1;
+    private const int MinCapacity = 16;
+
+    private readonly Dictionary<long, TriggerEntry> _entries;
+    private readonly bool _rateWidens;
+
+    private TrailNode[] _nodes = [];
+    private int _nodeTop;
+    private int _freeNode = None;
+    private int _count;
+
+    private TrailGroup[] _groups = [];
+    private int _groupTop;
+    private int _freeGroup = None;
+
+    private int[] _byExtreme = [];
+    private int _extremeCount;
+    private int[] _byTrigger = [];
+    private int _triggerCount;
+
+    private int[] _stack = [];
+
+    // A snapshot restore tends to add runs of entries with one extreme; joining the previous add's
+    // group keeps such runs in one group even when it is not the lowest.
+    private int _lastAddGroup = None;
+
+    public TrailingTriggerSide(Dictionary<long, TriggerEntry> entries, bool rateWidens)
+    {
+        _entries = entries;
+        _rateWidens = rateWidens;
+    }
+
+    public int Count => _count;
+
+    public int GroupCount => _extremeCount;
+
+    public decimal ExtremeOf(int slot) => _groups[_nodes[slot].Group].Extreme;
+
+    public int Add(long key, long seq, decimal callback, bool isAmount, decimal extreme)
+    {
+        var group = FindGroup(extreme);
+        var isNewGroup = group == None;
+        if (isNewGroup)
+        {
+            group = NewGroup(extreme);
+        }
+
+        var slot = NewNode(key, seq, callback, isAmount, group);
+        ref var g = ref _groups[group];
+        ref var root = ref isAmount ? ref g.AmountRoot : ref g.RateRoot;
+        root = Meld(root, slot);
+        g.Size++;
+        _count++;
+        _lastAddGroup = group;
+
+        if (isNewGroup)
+        {
+            g.Trigger = TriggerOf(group);
+            g.ExtremePos = _extremeCount;
+            PushExtreme(group);
+            g.TriggerPos = _triggerCount;
+            PushTrigger(group);
+        }
+        else if (root == slot)
+        {
+            UpdateTrigger(group);
+        }
+
+        return slot;
+    }
+
+    public void Remove(int slot)
+    {
+        var group = _nodes[slot].Group;
+        ref var g = ref _groups[group];
+        ref var root = ref _nodes[slot].IsAmount ? ref g.AmountRoot : ref g.RateRoot;
+        var wasRoot = root == slot;
+        if (wasRoot)
+        {
+            root = Combine(_nodes[slot].Child);
+        }
+        else
+        {
+            Cut(slot);
+            root = Meld(root, Combine(_nodes[slot].Child));
+        }
+
+        FreeNode(slot);
+        _count--;
+        if (--g.Size == 0)
+        {
+            DropGroup(group);
+        }
+        else if (wasRoot)
+        {
+            UpdateTrigger(group);
+        }
+    }
+
+    /// <summary>Raises every extreme below <paramref name="x"/> to it; true when any moved.</summary>
+    public bool MoveExtremes(decimal x)
+    {
+        if (_extremeCount == 0 || _groups[_byExtreme[0]].Extreme >= x)
+        {
+            return false;
+        }
+
+        var group = _byExtreme[0];
+        if (IsAtLeast(1, x) && IsAtLeast(2, x))
+        {
+            // Only the lowest group is below x; raising it to x keeps it the lowest.
+            _groups[group].Extreme = x;
+        }
+        else
+        {
+            RemoveExtremeAt(0);
+            while (_extremeCount != 0 && _groups[_byExtreme[0]].Extreme < x)
+            {
+                var other = _byExtreme[0];
+                RemoveExtremeAt(0);
+                group = Merge(group, other);
+            }
+
+            _groups[group].Extreme = x;
+            _groups[group].ExtremePos = _extremeCount;
+            PushExtreme(group);
+        }
+
+        UpdateTrigger(group);
+        return true;
+    }
+
+    public bool WouldFire(decimal x) => _triggerCount != 0 && _groups[_byTrigger[0]].Trigger >= x;
+
+    /// <summary>Removes every entry whose trigger is &gt;= x, handing it to <paramref name="fired"/>.</summary>
+    public void Fire(decimal x, TrailingFiredBuffer fired)
+    {
+        while (_triggerCount != 0 && _groups[_byTrigger[0]].Trigger >= x)
+        {
+            var group = _byTrigger[0];
+            var extreme = _groups[group].Extreme;
+            FireHeap(group, isAmount: false, extreme, x, fired);
+            FireHeap(group, isAmount: true, extreme, x, fired);
+            if (_groups[group].Size == 0)
+            {
+                DropGroup(group);
+            }
+            else
+            {
+                UpdateTrigger(group);
+            }
+        }
+    }
+
+    private void FireHeap(int group, bool isAmount, decimal extreme, decimal x, TrailingFiredBuffer fired)
+    {
+        ref var g = ref _groups[group];
+        ref var root = ref isAmount ? ref g.AmountRoot : ref g.RateRoot;
+        while (root != None)
+        {
+            var slot = root;
+            ref var node = ref _nodes[slot];
+            var trigger = isAmount ? extreme - node.Callback : RateTrigger(extreme, node.Callback);
+            if (trigger < x)
+            {
+                return;
+            }
+
+            fired.Add(trigger, node.Seq, node.Key);
+            _entries.Remove(node.Key);
+            root = Combine(node.Child);
+            FreeNode(slot);
+            g.Size--;
+            _count--;
+        }
+    }
+
+    private decimal RateTrigger(decimal extreme, decimal rate) => extreme * (_rateWidens ? 1m + rate : 1m - rate);
+
+    private decimal TriggerOf(int group)
+    {
+        ref var g = ref _groups[group];
+        var trigger = decimal.MinValue;
+        if (g.RateRoot != None)
+        {
+            trigger = RateTrigger(g.Extreme, _nodes[g.RateRoot].Callback);
+        }
+
+        if (g.AmountRoot != None)
+        {
+            var byAmount = g.Extreme - _nodes[g.AmountRoot].Callback;
+            if (byAmount > trigger)
+            {
+                trigger = byAmount;
+            }
+        }
+
+        return trigger;
+    }
+
+    private void UpdateTrigger(int group)
+    {
+        ref var g = ref _groups[group];
+        var old = g.Trigger;
+        g.Trigger = TriggerOf(group);
+        if (g.Trigger > old)
+        {
+            SiftUpTrigger(g.TriggerPos);
+        }
+        else if (g.Trigger < old)
+        {
+            SiftDownTrigger(g.TriggerPos);
+        }
+    }
+
+    private bool IsAtLeast(int extremePos, decimal x) =>
+        extremePos >= _extremeCount || _groups[_byExtreme[extremePos]].Extreme >= x;
+
+    private int FindGroup(decimal extreme)
+    {
+        if (_extremeCount != 0 && _groups[_byExtreme[0]].Extreme == extreme)
+        {
+            return _byExtreme[0];
+        }
+
+        // Freed groups have Size 0; any live group with this extreme is a valid one to join.
+        if (_lastAddGroup != None && _groups[_lastAddGroup].Size != 0 && _groups[_lastAddGroup].Extreme == extreme)
+        {
+            return _lastAddGroup;
+        }
+
+        return None;
+    }
+
+    /// <summary>Merges two groups already taken out of the extreme heap; returns the survivor.</summary>
+    private int Merge(int a, int b)
+    {
+        var big = _groups[a].Size >= _groups[b].Size ? a : b;
+        var small = big == a ? b : a;
+        ref var s = ref _groups[small];
+        ref var t = ref _groups[big];
+        Relabel(s.RateRoot, big);
+        Relabel(s.AmountRoot, big);
+        t.RateRoot = Meld(t.RateRoot, s.RateRoot);
+        t.AmountRoot = Meld(t.AmountRoot, s.AmountRoot);
+        t.Size += s.Size;
+        RemoveTriggerAt(s.TriggerPos);
+        FreeGroup(small);
+        return big;
+    }
+
+    private void Relabel(int root, int group)
+    {
+        if (root == None)
+        {
+            return;
+        }
+
+        var nodes = _nodes;
+        var depth = 0;
+        Push(ref depth, root);
+        while (depth != 0)
+        {
+            var slot = _stack[--depth];
+            while (slot != None)
+            {
+                nodes[slot].Group = group;
+                if (nodes[slot].Child != None)
+                {
+                    Push(ref depth, nodes[slot].Child);
+                }
+
+                slot = nodes[slot].Sibling;
+            }
+        }
+    }
+
+    private void Push(ref int depth, int slot)
+    {
+        if (depth == _stack.Length)
+        {
+            Array.Resize(ref _stack, Math.Max(MinCapacity, _stack.Length * 2));
+        }
+
+        _stack[depth++] = slot;
+    }
+
+    private void DropGroup(int group)
+    {
+        RemoveTriggerAt(_groups[group].TriggerPos);
+        RemoveExtremeAt(_groups[group].ExtremePos);
+        FreeGroup(group);
+    }
+
+    // ---- pairing heaps of nodes, ordered by (callback, insertion) ----
+
+    private bool Less(int a, int b)
+    {
+        var c = decimal.Compare(_nodes[a].Callback, _nodes[b].Callback);
+        return c < 0 || (c == 0 && _nodes[a].Seq < _nodes[b].Seq);
+    }
+
+    /// <summary>Melds two heap roots (each without siblings or parent); either may be None.</summary>
+    private int Meld(int a, int b)
+    {
+        if (a == None)
+        {
+            return b;
+        }
+
+        return b == None ? a : Link(a, b);
+    }
+
+    /// <summary>Makes the later of two roots the first child of the earlier; returns the earlier.</summary>
+    private int Link(int a, int b)
+    {
+        if (Less(b, a))
+        {
+            (a, b) = (b, a);
+        }
+
+        var nodes = _nodes;
+        var child = nodes[a].Child;
+        nodes[b].Sibling = child;
+        if (child != None)
+        {
+            nodes[child].Prev = b;
+        }
+
+        nodes[b].Prev = a;
+        nodes[a].Child = b;
+        return a;
+    }
+
+    /// <summary>
+    /// Standard two-pass pairing of a sibling list into one root: link neighbours left to right,
+    /// then fold the pairs right to left. The pairs list reuses the Sibling links, so nothing is
+    /// allocated.
+    /// </summary>
+    private int Combine(int first)
+    {
+        if (first == None)
+        {
+            return None;
+        }
+
+        var nodes = _nodes;
+        var pairs = None;
+        var current = first;
+        while (current != None)
+        {
+            var a = current;
+            var b = nodes[a].Sibling;
+            int pair;
+            if (b == None)
+            {
+                current = None;
+                pair = a;
+            }
+            else
+            {
+                current = nodes[b].Sibling;
+                pair = Link(a, b);
+            }
+
+            nodes[pair].Sibling = pairs;
+            pairs = pair;
+        }
+
+        var result = pairs;
+        var rest = nodes[result].Sibling;
+        nodes[result].Sibling = None;
+        while (rest != None)
+        {
+            var next = nodes[rest].Sibling;
+            nodes[rest].Sibling = None;
+            result = Link(result, rest);
+            rest = next;
+        }
+
+        nodes[result].Prev = None;
+        nodes[result].Sibling = None;
+        return result;
+    }
+
+    /// <summary>Detaches a non-root node, with its subtree, from its parent or left sibling.</summary>
+    private void Cut(int slot)
+    {
+        var nodes = _nodes;
+        var prev = nodes[slot].Prev;
+        var sibling = nodes[slot].Sibling;
+        if (nodes[prev].Child == slot)
+        {
+            nodes[prev].Child = sibling;
+        }
+        else
+        {
+            nodes[prev].Sibling = sibling;
+        }
+
+        if (sibling != None)
+        {
+            nodes[sibling].Prev = prev;
+        }
+
+        nodes[slot].Prev = None;
+        nodes[slot].Sibling = None;
+    }
+
+    private int NewNode(long key, long seq, decimal callback, bool isAmount, int group)
+    {
+        int slot;
+        if (_freeNode != None)
+        {
+            slot = _freeNode;
+            _freeNode = _nodes[slot].Sibling;
+        }
+        else
+        {
+            if (_nodeTop == _nodes.Length)
+            {
+                Array.Resize(ref _nodes, Math.Max(MinCapacity, _nodes.Length * 2));
+            }
+
+            slot = _nodeTop++;
+        }
+
+        _nodes[slot] = new TrailNode
+        {
+            Callback = callback,
+            Seq = seq,
+            Key = key,
+            Child = None,
+            Sibling = None,
+            Prev = None,
+            Group = group,
+            IsAmount = isAmount,
+        };
+        return slot;
+    }
+
+    private void FreeNode(int slot)
+    {
+        _nodes[slot].Sibling = _freeNode;
+        _freeNode = slot;
+    }
+
+    // ---- groups ----
+
+    private int NewGroup(decimal extreme)
+    {
+        int group;
+        if (_freeGroup != None)
+        {
+            group = _freeGroup;
+            _freeGroup = _groups[group].RateRoot;
+        }
+        else
+        {
+            if (_groupTop == _groups.Length)
+            {
+                var capacity = Math.Max(MinCapacity, _groups.Length * 2);
+                Array.Resize(ref _groups, capacity);
+                Array.Resize(ref _byExtreme, capacity);
+                Array.Resize(ref _byTrigger, capacity);
+            }
+
+            group = _groupTop++;
+        }
+
+        _groups[group] = new TrailGroup
+        {
+            Extreme = extreme,
+            RateRoot = None,
+            AmountRoot = None,
+            ExtremePos = None,
+            TriggerPos = None,
+        };
+        return group;
+    }
+
+    private void FreeGroup(int group)
+    {
+        ref var g = ref _groups[group];
+        g.Size = 0;
+        g.AmountRoot = None;
+        g.RateRoot = _freeGroup;
+        _freeGroup = group;
+    }
+
+    // ---- min-heap of groups by extreme (indexed: each group knows its position) ----
+
+    private void PushExtreme(int group)
+    {
+        _byExtreme[_extremeCount] = group;
+        SiftUpExtreme(_extremeCount++);
+    }
+
+    private void RemoveExtremeAt(int pos)
+    {
+        var last = _byExtreme[--_extremeCount];
+        if (pos == _extremeCount)
+        {
+            return;
+        }
+
+        _byExtreme[pos] = last;
+        _groups[last].ExtremePos = pos;
+        SiftUpExtreme(pos);
+        SiftDownExtreme(_groups[last].ExtremePos);
+    }
+
+    private void SiftUpExtreme(int pos)
+    {
+        var heap = _byExtreme;
+        var group = heap[pos];
+        var key = _groups[group].Extreme;
+        while (pos > 0)
+        {
+            var parent = (pos - 1) >> 1;
+            var above = heap[parent];
+            if (_groups[above].Extreme <= key)
+            {
+                break;
+            }
+
+            heap[pos] = above;
+            _groups[above].ExtremePos = pos;
+            pos = parent;
+        }
+
+        heap[pos] = group;
+        _groups[group].ExtremePos = pos;
+    }
+
+    private void SiftDownExtreme(int pos)
+    {
+        var heap = _byExtreme;
+        var count = _extremeCount;
+        var group = heap[pos];
+        var key = _groups[group].Extreme;
+        while (true)
+        {
+            var child = (pos << 1) + 1;
+            if (child >= count)
+            {
+                break;
+            }
+
+            if (child + 1 < count && _groups[heap[child + 1]].Extreme < _groups[heap[child]].Extreme)
+            {
+                child++;
+            }
+
+            var below = heap[child];
+            if (_groups[below].Extreme >= key)
+            {
+                break;
+            }
+
+            heap[pos] = below;
+            _groups[below].ExtremePos = pos;
+            pos = child;
+        }
+
+        heap[pos] = group;
+        _groups[group].ExtremePos = pos;
+    }
+
+    // ---- max-heap of groups by effective trigger (indexed) ----
+
+    private void PushTrigger(int group)
+    {
+        _byTrigger[_triggerCount] = group;
+        SiftUpTrigger(_triggerCount++);
+    }
+
+    private void RemoveTriggerAt(int pos)
+    {
+        var last = _byTrigger[--_triggerCount];
+        if (pos == _triggerCount)
+        {
+            return;
+        }
+
+        _byTrigger[pos] = last;
+        _groups[last].TriggerPos = pos;
+        SiftUpTrigger(pos);
+        SiftDownTrigger(_groups[last].TriggerPos);
+    }
+
+    private void SiftUpTrigger(int pos)
+    {
+        var heap = _byTrigger;
+        var group = heap[pos];
+        var key = _groups[group].Trigger;
+        while (pos > 0)
+        {
+            var parent = (pos - 1) >> 1;
+            var above = heap[parent];
+            if (_groups[above].Trigger >= key)
+            {
+                break;
+            }
+
+            heap[pos] = above;
+            _groups[above].TriggerPos = pos;
+            pos = parent;
+        }
+
+        heap[pos] = group;
+        _groups[group].TriggerPos = pos;
+    }
+
+    private void SiftDownTrigger(int pos)
+    {
+        var heap = _byTrigger;
+        var count = _triggerCount;
+        var group = heap[pos];
+        var key = _groups[group].Trigger;
+        while (true)
+        {
+            var child = (pos << 1) + 1;
+            if (child >= count)
+            {
+                break;
+            }
+
+            if (child + 1 < count && _groups[heap[child + 1]].Trigger > _groups[heap[child]].Trigger)
+            {
+                child++;
+            }
+
+            var below = heap[child];
+            if (_groups[below].Trigger <= key)
+            {
+                break;
+            }
+
+            heap[pos] = below;
+            _groups[below].TriggerPos = pos;
+            pos = child;
+        }
+
+        heap[pos] = group;
+        _groups[group].TriggerPos = pos;
+    }
+
+    /// <summary>
+    /// A trailing entry: a pairing-heap node. Prev is the parent for a first child, else the left
+    /// sibling. A free node links to the next free one through Sibling.
+    /// </summary>
+    private struct TrailNode
+    {
+        public decimal Callback;
+        public long Seq;
+        public long Key;
+        public int Child;
+        public int Sibling;
+        public int Prev;
+
+        // Group index shifted left one bit, the low bit saying amount-based, to keep the node at 48 bytes.
+        private int _groupAndKind;
+
+        public int Group
+        {
+            readonly get => _groupAndKind >> 1;
+            set => _groupAndKind = (value << 1) | (_groupAndKind & 1);
+        }
+
+        public bool IsAmount
+        {
+            readonly get => (_groupAndKind & 1) != 0;
+            set => _groupAndKind = (_groupAndKind & ~1) | (value ? 1 : 0);
+        }
+    }
+
+    /// <summary>Entries sharing one extreme. A free group links to the next free one through RateRoot.</summary>
+    private struct TrailGroup
+    {
+        public decimal Extreme;
+        public decimal Trigger;
+        public int RateRoot;
+        public int AmountRoot;
+        public int Size;
+        public int ExtremePos;
+        public int TriggerPos;
+    }
+}

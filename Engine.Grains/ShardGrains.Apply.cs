@@ -1,0 +1,344 @@
+using Engine.Grains.Accounts;
+using Engine.Grains.Common;
+using Engine.Grains.Events;
+using Engine.Grains.Margin;
+using Engine.Grains.Orders;
+using Engine.Grains.Pricing;
+
+namespace Engine.Grains;
+
+public sealed partial class ShardGrains
+{
+    /// <summary>
+    /// Changes state by one event. Cannot fail for an event that <see cref="Execute"/> or the price
+    /// path produced; replaying the journal calls only this.
+    /// </summary>
+    public void Apply(EngineEvent e)
+    {
+        if (e is TrailingExtremesMoved moved)
+        {
+            Book(moved.Symbol, moved.Source).MoveTrailingExtremes(moved.Direction, moved.Price);
+            return;
+        }
+
+        var ae = (AccountEvent)e;
+        if (ae is AccountOpened opened)
+        {
+            var created = new Account(ae.Account, opened.Name, opened.ApiKeyHash) { ManualBucket = opened.ManualBucket, BucketCount = 1 };
+            created.Buckets.Add(new Bucket(opened.ManualBucket, "manual", BucketKind.Manual));
+            _accounts[ae.Account] = created;
+            Record(created, ae);
+            return;
+        }
+
+        var account = _accounts[ae.Account];
+        switch (ae)
+        {
+            case FundsDeposited d:
+                account.WalletBalance += d.Amount;
+                break;
+            case FundsWithdrawn w:
+                account.WalletBalance -= w.Amount;
+                break;
+            case BucketCreated b:
+                account.BucketCount++;
+                account.WalletBalance -= b.Allocation;
+                account.Buckets.Add(new Bucket(b.Bucket, b.Name, b.Kind) { Balance = b.Allocation });
+                break;
+            case FundsTransferred t:
+            {
+                var bucket = account.FindBucket(t.Bucket)!;
+                var signed = t.Direction == TransferDirection.In ? t.Amount : -t.Amount;
+                bucket.Balance += signed;
+                account.WalletBalance -= signed;
+                break;
+            }
+
+            case LeverageSet l:
+                account.FindBucket(l.Bucket)!.Leverage[l.Symbol] = l.Leverage;
+                break;
+            case IdempotentResponseRecorded i:
+                account.Idempotency[i.Key] = new IdempotentResponse(i.BodyHash, i.Status, i.Body);
+                account.IdempotencyOrder.Enqueue(i.Key);
+                while (account.IdempotencyOrder.Count > Options.ClientIdHistory)
+                    account.Idempotency.Remove(account.IdempotencyOrder.Dequeue());
+                break;
+            case OrderListAccepted list:
+                account.ListCount++;
+                account.Lists[list.List.Value] = new OrderList(list.List, list.ListType, list.Orders, list.ClientOrderId, list.BodyHash);
+                if (list.ClientOrderId is { } lcid) RememberClientId(account, ListKey(lcid), account.ListCount, list.BodyHash);
+                break;
+            case OrderAccepted a:
+                ApplyAccepted(account, a);
+                break;
+            case OrderActivated act:
+            {
+                var order = _orders[act.Order];
+                order.Quantity = act.Quantity;
+                order.TriggerPrice = act.TriggerPrice;
+                order.Price = act.Price;
+                order.Phase = act.Phase;
+                order.Status = act.Phase is OrderPhase.Resting or OrderPhase.Executing ? OrderStatus.Open : OrderStatus.Untriggered;
+                order.UpdatedAt = ae.At;
+                Index(order);
+                break;
+            }
+
+            case TrailingStopActivated ts:
+            {
+                var order = _orders[ts.Order];
+                Unindex(order);
+                order.Phase = OrderPhase.Trailing;
+                order.UpdatedAt = ae.At;
+                Book(order.Symbol, order.Spec.TriggerBy).AddTrailing(order.Number, order.FireDirection, order.CallbackRate, order.CallbackAmount, ts.Extreme);
+                break;
+            }
+
+            case OrderTriggered tr:
+            {
+                var order = _orders[tr.Order];
+                Unindex(order);
+                order.TriggeredAt = ae.At;
+                order.TriggeredPrice = tr.Price;
+                order.UpdatedAt = ae.At;
+                if (order.IsLimitType)
+                {
+                    order.Phase = OrderPhase.Resting;
+                    order.Status = OrderStatus.Open;
+                    Index(order);
+                }
+                else
+                {
+                    order.Phase = OrderPhase.Executing;
+                    order.Status = OrderStatus.Open;
+                }
+
+                break;
+            }
+
+            case OrderFilled f:
+                ApplyFill(account, f);
+                break;
+            case OrderAmended am:
+            {
+                var order = _orders[am.Order];
+                Unindex(order);
+                order.Quantity = am.Quantity;
+                order.Price = am.Price;
+                order.TriggerPrice = am.TriggerPrice;
+                var extreme = order.Phase == OrderPhase.Trailing ? Book(order.Symbol, order.Spec.TriggerBy).TrailingExtreme(order.Number) : null;
+                order.CallbackRate = am.CallbackRate;
+                order.CallbackAmount = am.CallbackAmount;
+                order.UpdatedAt = ae.At;
+                if (extreme is { } x)
+                    Book(order.Symbol, order.Spec.TriggerBy).AddTrailing(order.Number, order.FireDirection, order.CallbackRate, order.CallbackAmount, x);
+                else
+                    Index(order);
+                break;
+            }
+
+            case OrderCancelled c:
+                Close(account, _orders[c.Order], OrderStatus.Cancelled, c.Reason, ae.At);
+                break;
+            case OrderExpired x:
+                Close(account, _orders[x.Order], OrderStatus.Expired, x.Reason, ae.At);
+                break;
+            case OrderRejected r:
+                Close(account, _orders[r.Order], OrderStatus.Rejected, r.Reason, ae.At);
+                break;
+            case PositionLiquidated liq:
+                ApplyLiquidation(account, liq);
+                break;
+        }
+
+        Record(account, ae);
+    }
+
+    private void ApplyAccepted(Account account, OrderAccepted a)
+    {
+        var spec = a.Order;
+        var order = new Order(account.Id, spec, a.Status, a.Phase, a.At);
+        _orders[spec.Number] = order;
+        account.LiveOrders.Add(spec.Number);
+        NextOrderNumber = Math.Max(NextOrderNumber, spec.Number + 1);
+        if (spec.ClientOrderId is { } cid) RememberClientId(account, cid, spec.Number, a.BodyHash);
+        if (spec.Parent is { } parent)
+        {
+            if (!_children.TryGetValue(parent, out var list)) _children[parent] = list = [];
+            list.Add(spec.Number);
+        }
+
+        if (spec.ReduceOnly || spec.ClosePosition)
+        {
+            if (!_exits.TryGetValue((spec.Bucket, spec.Symbol), out var set)) _exits[(spec.Bucket, spec.Symbol)] = set = [];
+            set.Add(spec.Number);
+        }
+
+        if (spec.ExpireAt is { } expiry) _expiries.Enqueue(spec.Number, expiry);
+        Index(order);
+    }
+
+    /// <summary>Puts a waiting order into the book its phase calls for.</summary>
+    private void Index(Order order)
+    {
+        switch (order.Phase)
+        {
+            case OrderPhase.Waiting:
+                Book(order.Symbol, order.Spec.TriggerBy).AddLevel(order.Number, order.FireDirection, order.TriggerPrice!.Value);
+                break;
+            case OrderPhase.AwaitingActivation when order.Spec.ActivationPrice is { } act:
+                Book(order.Symbol, order.Spec.TriggerBy).AddLevel(order.Number, OrderRules.ActivationDirection(order.Side), act);
+                break;
+            case OrderPhase.Resting:
+                Book(order.Symbol, TriggerSource.Index).AddLevel(order.Number, OrderRules.RestingDirection(order.Side), order.Price!.Value);
+                break;
+        }
+    }
+
+    private void Unindex(Order order)
+    {
+        switch (order.Phase)
+        {
+            case OrderPhase.Waiting or OrderPhase.AwaitingActivation or OrderPhase.Trailing:
+                if (_books.TryGetValue((order.Symbol, order.Spec.TriggerBy), out var book)) book.Remove(order.Number);
+                break;
+            case OrderPhase.Resting:
+                if (_books.TryGetValue((order.Symbol, TriggerSource.Index), out var index)) index.Remove(order.Number);
+                break;
+        }
+    }
+
+    private void Close(Account account, Order order, OrderStatus status, string reason, DateTimeOffset at)
+    {
+        Unindex(order);
+        order.Status = status;
+        order.Reason = reason;
+        order.Phase = OrderPhase.Done;
+        order.UpdatedAt = at;
+        Retire(account, order);
+    }
+
+    /// <summary>Drops a finished order from the live indexes and keeps it among the recent ones.</summary>
+    private void Retire(Account account, Order order)
+    {
+        account.LiveOrders.Remove(order.Number);
+        _children.Remove(order.Number);
+        if (_exits.TryGetValue((order.Bucket, order.Symbol), out var exits))
+        {
+            exits.Remove(order.Number);
+            if (exits.Count == 0) _exits.Remove((order.Bucket, order.Symbol));
+        }
+
+        account.RecentDoneOrders.Enqueue(order.Number);
+        while (account.RecentDoneOrders.Count > Options.DoneOrderHistory)
+        {
+            var old = account.RecentDoneOrders.Dequeue();
+            _orders.Remove(old);
+        }
+    }
+
+    private void ApplyFill(Account account, OrderFilled f)
+    {
+        var order = _orders[f.Order];
+        var total = order.FilledQuantity + f.Quantity;
+        order.AverageFillPrice = total == 0m ? 0m : (order.AverageFillPrice * order.FilledQuantity + f.Price * f.Quantity) / total;
+        order.FilledQuantity = total;
+        order.UpdatedAt = f.At;
+        NextFillNumber = Math.Max(NextFillNumber, f.Fill + 1);
+        var bucket = account.FindBucket(order.Bucket)!;
+        bucket.Balance += f.RealizedPnl - f.Fee;
+        bucket.RealizedPnl += f.RealizedPnl;
+        ChangePosition(bucket, order.Symbol, order.Side.Sign() * f.Quantity, f.Price);
+        AddFill(account, new Fill(f.Fill, order.Number, order.Bucket, order.Symbol, order.Side, f.Quantity, f.Price, f.Fee, f.RealizedPnl, f.Liquidity, f.At));
+
+        var done = order.Spec.ClosePosition || order.FilledQuantity >= order.Quantity || order.Spec.ReduceOnly;
+        if (done)
+        {
+            Unindex(order);
+            order.Status = OrderStatus.Filled;
+            order.Phase = OrderPhase.Done;
+            Retire(account, order);
+        }
+    }
+
+    /// <summary>
+    /// Adds a signed quantity at <paramref name="price"/> to the bucket's position: the closing part
+    /// releases margin pro rata, the opening part adds notional / leverage, a flip reopens at the price.
+    /// </summary>
+    private void ChangePosition(Bucket bucket, string symbol, decimal signed, decimal price)
+    {
+        if (!bucket.Positions.TryGetValue(symbol, out var position))
+        {
+            position = new Position(NextPositionKey++, bucket.Id, symbol);
+            bucket.Positions[symbol] = position;
+            _positionsByKey[position.Key] = position;
+        }
+
+        var instrument = InstrumentOf(symbol);
+        var held = position.Quantity;
+        var leverage = LeverageOf(bucket, symbol);
+        if (held == 0m || Math.Sign(held) == Math.Sign(signed))
+        {
+            var size = Math.Abs(held) + Math.Abs(signed);
+            position.EntryPrice = Money.Round((Math.Abs(held) * position.EntryPrice + Math.Abs(signed) * price) / size);
+            position.Margin += Money.Round(Math.Abs(signed) * price / leverage);
+            position.Quantity = held + signed;
+            position.Leverage = leverage;
+        }
+        else
+        {
+            var closing = Math.Min(Math.Abs(signed), Math.Abs(held));
+            position.Margin -= ReleasedMargin(position, closing);
+            position.Quantity = held + Math.Sign(signed) * closing;
+            var opening = Math.Abs(signed) - closing;
+            if (opening > 0m)
+            {
+                position.Quantity = Math.Sign(signed) * opening;
+                position.EntryPrice = price;
+                position.Margin = Money.Round(opening * price / leverage);
+                position.Leverage = leverage;
+            }
+        }
+
+        var mark = Book(symbol, TriggerSource.Mark);
+        mark.Remove(-position.Key);
+        if (position.Quantity == 0m)
+        {
+            bucket.Positions.Remove(symbol);
+            _positionsByKey.Remove(position.Key);
+            position.LiquidationPrice = null;
+            return;
+        }
+
+        position.LiquidationPrice = LiquidationPrice(instrument, position.Quantity, position.EntryPrice, position.Margin);
+        if (position.LiquidationPrice is { } liq)
+            mark.AddLevel(-position.Key, position.Quantity > 0 ? TriggerDirection.Fall : TriggerDirection.Rise, liq);
+    }
+
+    private void ApplyLiquidation(Account account, PositionLiquidated liq)
+    {
+        var bucket = account.FindBucket(liq.Bucket)!;
+        var position = bucket.Positions[liq.Symbol];
+        NextFillNumber = Math.Max(NextFillNumber, liq.Fill + 1);
+        bucket.Balance += liq.RealizedPnl;
+        bucket.RealizedPnl += liq.RealizedPnl;
+        Book(liq.Symbol, TriggerSource.Mark).Remove(-position.Key);
+        bucket.Positions.Remove(liq.Symbol);
+        _positionsByKey.Remove(position.Key);
+        var side = liq.Quantity > 0 ? OrderSide.Sell : OrderSide.Buy;
+        AddFill(account, new Fill(liq.Fill, null, liq.Bucket, liq.Symbol, side, Math.Abs(liq.Quantity), liq.Price, 0m, liq.RealizedPnl, Liquidity.Liquidation, liq.At));
+    }
+
+    private void AddFill(Account account, Fill fill)
+    {
+        account.Fills.AddLast(fill);
+        while (account.Fills.Count > Options.FillHistory) account.Fills.RemoveFirst();
+    }
+
+    private void Record(Account account, AccountEvent e)
+    {
+        account.EventSequence++;
+        account.Events.AddLast(new SequencedEvent(account.EventSequence, e));
+        while (account.Events.Count > Options.EventHistory) account.Events.RemoveFirst();
+    }
+}

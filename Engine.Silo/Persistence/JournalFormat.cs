@@ -1,0 +1,69 @@
+using System.Buffers.Binary;
+
+namespace Engine.Silo.Persistence;
+
+/// <summary>
+/// Framing of one journal record (little-endian):
+/// [int32 payload length][int64 stored sequence][uint32 CRC-32C of the 8 stored-sequence bytes + payload][payload].
+/// The top bit of the stored sequence marks the first record of an append batch; it is what lets recovery
+/// tell a torn final batch (drop it) from a damaged record followed by later, acknowledged batches (refuse).
+/// </summary>
+internal static class JournalFormat
+{
+    public const int HeaderSize = 16;
+    public const int MaxPayloadBytes = 64 * 1024 * 1024;
+    private const long FirstInBatchFlag = long.MinValue;
+
+    /// <summary>Fills the header of a record whose payload already sits right after it in <paramref name="record"/>.</summary>
+    public static void WriteHeader(Span<byte> record, long sequence, bool firstInBatch)
+    {
+        int payloadLength = record.Length - HeaderSize;
+        BinaryPrimitives.WriteInt32LittleEndian(record, payloadLength);
+        BinaryPrimitives.WriteInt64LittleEndian(record[4..], firstInBatch ? sequence | FirstInBatchFlag : sequence);
+        BinaryPrimitives.WriteUInt32LittleEndian(record[12..], Checksum(record[4..12], record[HeaderSize..]));
+    }
+
+    public static uint Checksum(ReadOnlySpan<byte> storedSequence, ReadOnlySpan<byte> payload)
+        => Crc32C.Update(Crc32C.Compute(storedSequence), payload);
+
+    public static int ReadLength(ReadOnlySpan<byte> header) => BinaryPrimitives.ReadInt32LittleEndian(header);
+
+    public static long ReadStoredSequence(ReadOnlySpan<byte> header) => BinaryPrimitives.ReadInt64LittleEndian(header[4..]);
+
+    public static uint ReadChecksum(ReadOnlySpan<byte> header) => BinaryPrimitives.ReadUInt32LittleEndian(header[12..]);
+
+    public static long SequenceOf(long storedSequence) => storedSequence & long.MaxValue;
+
+    public static bool IsFirstInBatch(long storedSequence) => storedSequence < 0;
+
+    /// <summary>
+    /// Looks, from <paramref name="start"/> on, for a valid record that opens an append batch with a sequence
+    /// after <paramref name="lastGoodSequence"/>. Only used on the damaged-tail path, so a byte-by-byte scan is
+    /// fine; the checksum makes a false match on payload bytes practically impossible.
+    /// </summary>
+    public static (int Offset, long Sequence)? FindBatchStart(ReadOnlySpan<byte> data, int start, long lastGoodSequence)
+    {
+        for (int i = start; i <= data.Length - HeaderSize; i++)
+        {
+            ReadOnlySpan<byte> header = data[i..];
+            long stored = ReadStoredSequence(header);
+            if (!IsFirstInBatch(stored) || SequenceOf(stored) <= lastGoodSequence)
+            {
+                continue;
+            }
+
+            int length = ReadLength(header);
+            if (length < 0 || length > data.Length - i - HeaderSize)
+            {
+                continue;
+            }
+
+            if (Checksum(header[4..12], header.Slice(HeaderSize, length)) == ReadChecksum(header))
+            {
+                return (i, SequenceOf(stored));
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,17 +1,25 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Engine.Grains;
 
 /// <summary>An account's id; also the routing key of everything the account owns.</summary>
-public readonly record struct AccountId(string Value)
+[JsonConverter(typeof(StringIdConverter<AccountId>))]
+public readonly record struct AccountId(string Value) : IStringId<AccountId>
 {
+    public static AccountId From(string value) => new(value);
+
     public override string ToString() => Value;
 }
 
 /// <summary>An isolated margin bucket's id: the owning account's id plus a per-account number.</summary>
-public readonly record struct BucketId(string Value)
+[JsonConverter(typeof(StringIdConverter<BucketId>))]
+public readonly record struct BucketId(string Value) : IStringId<BucketId>
 {
+    public static BucketId From(string value) => new(value);
+
     public override string ToString() => Value;
 
     public static BucketId For(AccountId account, long number) => new($"{account.Value}-b{number}");
@@ -38,9 +46,28 @@ public readonly record struct OrderId(AccountId Account, long Number)
 }
 
 /// <summary>An order list's id (oco, oto, bracket, straddle).</summary>
-public readonly record struct ListId(string Value)
+[JsonConverter(typeof(StringIdConverter<ListId>))]
+public readonly record struct ListId(string Value) : IStringId<ListId>
 {
+    public static ListId From(string value) => new(value);
+
     public override string ToString() => Value;
 
     public static ListId For(AccountId account, long number) => new($"{account.Value}-l{number}");
+}
+
+/// <summary>An id that travels as a bare JSON string.</summary>
+public interface IStringId<TSelf> where TSelf : IStringId<TSelf>
+{
+    string Value { get; }
+
+    static abstract TSelf From(string value);
+}
+
+public sealed class StringIdConverter<T> : JsonConverter<T> where T : IStringId<T>
+{
+    public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        T.From(reader.GetString() ?? throw new JsonException("id expected"));
+
+    public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) => writer.WriteStringValue(value.Value);
 }

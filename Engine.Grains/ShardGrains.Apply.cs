@@ -122,11 +122,12 @@ public sealed partial class ShardGrains
             case OrderAmended am:
             {
                 var order = _orders[am.Order];
+                // Read the extreme before Unindex removes the trailing entry, or it would be lost.
+                var extreme = order.Phase == OrderPhase.Trailing ? Book(order.Symbol, order.Spec.TriggerBy).TrailingExtreme(order.Number) : null;
                 Unindex(order);
                 order.Quantity = am.Quantity;
                 order.Price = am.Price;
                 order.TriggerPrice = am.TriggerPrice;
-                var extreme = order.Phase == OrderPhase.Trailing ? Book(order.Symbol, order.Spec.TriggerBy).TrailingExtreme(order.Number) : null;
                 order.CallbackRate = am.CallbackRate;
                 order.CallbackAmount = am.CallbackAmount;
                 order.UpdatedAt = ae.At;
@@ -222,7 +223,15 @@ public sealed partial class ShardGrains
     private void Retire(Account account, Order order)
     {
         account.LiveOrders.Remove(order.Number);
-        _children.Remove(order.Number);
+        // A parent's children list must outlive the parent's own fill or cancel: the execution path
+        // arms or cancels its pending children right after that event is applied. Each child leaves
+        // the list when it finishes, and the list goes with its last child.
+        if (order.Spec.Parent is { } parent && _children.TryGetValue(parent, out var siblings))
+        {
+            siblings.Remove(order.Number);
+            if (siblings.Count == 0) _children.Remove(parent);
+        }
+
         if (_exits.TryGetValue((order.Bucket, order.Symbol), out var exits))
         {
             exits.Remove(order.Number);
@@ -338,7 +347,9 @@ public sealed partial class ShardGrains
     private void Record(Account account, AccountEvent e)
     {
         account.EventSequence++;
-        account.Events.AddLast(new SequencedEvent(account.EventSequence, e));
+        var sequenced = new SequencedEvent(account.EventSequence, e);
+        account.Events.AddLast(sequenced);
+        Recorded?.Add(sequenced);
         while (account.Events.Count > Options.EventHistory) account.Events.RemoveFirst();
     }
 }

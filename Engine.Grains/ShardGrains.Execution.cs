@@ -28,7 +28,11 @@ public sealed partial class ShardGrains
     {
         if (key < 0)
         {
-            if (_positionsByKey.TryGetValue(-key, out var position)) Liquidate(position, price);
+            // A fill earlier in this tick may have increased, reduced or flipped the position: its
+            // level fired at the old liquidation price, so liquidate only if the current one is reached.
+            if (_positionsByKey.TryGetValue(-key, out var position) && position.LiquidationPrice is { } liq
+                && (position.Quantity > 0 ? price <= liq : price >= liq))
+                Liquidate(position, price);
             return;
         }
 

@@ -82,6 +82,7 @@ public sealed partial class ShardGrains
             if (order.Phase == OrderPhase.Waiting && QuoteOf(order.Symbol).Of(order.Spec.TriggerBy) is { } watched
                 && OrderRules.Holds(order.FireDirection, watched, t))
                 return Reject(Rejection.Business("would_immediately_trigger", $"the {order.Spec.TriggerBy.ToString().ToLowerInvariant()} price {watched} already satisfies the trigger"));
+            if (StopBeyondLiquidation(account.FindBucket(order.Bucket)!, order.Type, order.Side, order.Symbol, t) is { } beyond) return Reject(beyond);
             trigger = t;
         }
 
@@ -92,6 +93,11 @@ public sealed partial class ShardGrains
                 return Reject(Rejection.Invalid("invalid_callback", "only a trailing stop with a callback rate has one to amend"));
             if (cr <= 0m || cr > MaxCallbackRate)
                 return Reject(Rejection.Invalid("invalid_callback", $"callbackRate must be greater than 0 and at most {MaxCallbackRate}"));
+            // As with a trigger price: a tighter callback whose level the price already passed would
+            // sit in the book unfired (prices are only evaluated when they change).
+            if (TrailingExtreme(order) is { } extreme && QuoteOf(order.Symbol).Of(order.Spec.TriggerBy) is { } watched
+                && OrderRules.Holds(order.FireDirection, watched, order.FireDirection == TriggerDirection.Fall ? extreme * (1m - cr) : extreme * (1m + cr)))
+                return Reject(Rejection.Business("would_immediately_trigger", $"the {order.Spec.TriggerBy.ToString().ToLowerInvariant()} price {watched} already satisfies a callback of {cr} from {extreme}"));
             rate = cr;
         }
 
@@ -305,16 +311,22 @@ public sealed partial class ShardGrains
                 if (quote.Of(spec.TriggerBy) is { } watched && OrderRules.Holds(direction, watched, spec.TriggerPrice!.Value))
                     return Rejection.Business("would_immediately_trigger",
                         $"the {Lower(spec.TriggerBy)} price {watched} already satisfies triggerPrice {spec.TriggerPrice}");
-                if (spec.Type is OrderType.Stop or OrderType.StopLimit
-                    && bucket.Positions.TryGetValue(spec.Symbol, out var position)
-                    && position.LiquidationPrice is { } liq
-                    && Math.Sign(position.Quantity) == -spec.Side.Sign()
-                    && (position.Quantity > 0 ? spec.TriggerPrice <= liq : spec.TriggerPrice >= liq))
-                    return Rejection.Business("stop_beyond_liquidation",
-                        $"triggerPrice {spec.TriggerPrice} is at or beyond the position's liquidation price {liq}");
-                return null;
+                return StopBeyondLiquidation(bucket, spec.Type, spec.Side, spec.Symbol, spec.TriggerPrice!.Value);
             }
         }
+    }
+
+    /// <summary>A stop that closes the bucket's position only at or beyond its liquidation price would never protect it.</summary>
+    private static Rejection? StopBeyondLiquidation(Bucket bucket, OrderType type, OrderSide side, string symbol, decimal trigger)
+    {
+        if (type is OrderType.Stop or OrderType.StopLimit
+            && bucket.Positions.TryGetValue(symbol, out var position)
+            && position.LiquidationPrice is { } liq
+            && Math.Sign(position.Quantity) == -side.Sign()
+            && (position.Quantity > 0 ? trigger <= liq : trigger >= liq))
+            return Rejection.Business("stop_beyond_liquidation",
+                $"triggerPrice {trigger} is at or beyond the position's liquidation price {liq}");
+        return null;
     }
 
     private static string Lower(Pricing.TriggerSource s) => s.ToString().ToLowerInvariant();

@@ -26,6 +26,9 @@ public sealed partial class ShardGrains
     private readonly PriorityQueue<long, DateTimeOffset> _expiries = new();
     private readonly List<long> _fired = [];
     private List<EngineEvent> _out = [];
+
+    /// <summary>When set, every account event applied is also appended here with its sequence (the runtime publishes them after commit).</summary>
+    internal List<SequencedEvent>? Recorded { get; set; }
     private DateTimeOffset _now;
 
     public ShardGrains(InstrumentCatalog instruments, IExecutionVenue venue, ShardOptions? options = null)
@@ -71,10 +74,16 @@ public sealed partial class ShardGrains
         order.Phase == OrderPhase.Trailing ? Book(order.Symbol, order.Spec.TriggerBy).TrailingExtreme(order.Number) : null;
 
     /// <summary>Handles one command at <paramref name="now"/>: validates, then emits and applies its events.</summary>
-    public CommandResult Execute(Command command, DateTimeOffset now)
+    public CommandResult Execute(Command command, DateTimeOffset now) => Execute(command, now, []);
+
+    /// <summary>
+    /// As <see cref="Execute(Command, DateTimeOffset)"/>, appending the events to <paramref name="output"/>
+    /// as they are applied (so that a batch journals exactly what was applied, even if a bug throws).
+    /// </summary>
+    public CommandResult Execute(Command command, DateTimeOffset now, List<EngineEvent> output)
     {
         _now = now;
-        var output = new List<EngineEvent>();
+        var start = output.Count;
         _out = output;
         var result = command switch
         {
@@ -93,9 +102,9 @@ public sealed partial class ShardGrains
             RecordIdempotentResponse c => Decide(c),
             _ => new CommandResult(Rejection.Invalid("unknown_command", command.GetType().Name), []),
         };
-        if (result.Rejection is { Kind: RejectionKind.Business } r && output.Count == 0 && _accounts.ContainsKey(command.Account))
+        if (result.Rejection is { Kind: RejectionKind.Business } r && output.Count == start && _accounts.ContainsKey(command.Account))
             Emit(new CommandRejected(CommandName(command), r.Code, r.Detail) { At = now, Account = command.Account });
-        return result with { Events = output };
+        return result with { Events = output.GetRange(start, output.Count - start) };
     }
 
     /// <summary>

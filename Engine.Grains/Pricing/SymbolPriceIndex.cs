@@ -257,8 +257,12 @@ public sealed class SymbolPriceIndex
         {
             // The folded part is kept apart from the current value's run so that only stretches
             // shorter than the spacing are ever averaged.
-            Close(_openStart, _since, _openSum);
-            Close(_since, at, _value * (at - _since));
+            if (_since > _openStart)
+            {
+                Close(_openStart, _since, _openSum, _openSum / (_since - _openStart));
+            }
+
+            Close(_since, at, _value * (at - _since), _value);
             _openStart = at;
             _openSum = 0m;
         }
@@ -267,14 +271,14 @@ public sealed class SymbolPriceIndex
         _value = index;
     }
 
-    private void Close(long start, long end, decimal weightedSum)
+    private void Close(long start, long end, decimal weightedSum, decimal mean)
     {
         if (end <= start)
         {
             return;
         }
 
-        _closed.Enqueue(new MarkStretch(start, end, weightedSum));
+        _closed.Enqueue(new MarkStretch(start, end, weightedSum, mean));
         _closedSum += weightedSum;
         _closedDuration += end - start;
     }
@@ -305,7 +309,7 @@ public sealed class SymbolPriceIndex
         if (_closed.TryPeek(out var first) && first.Start < windowStart)
         {
             var cut = windowStart - first.Start;
-            weighted -= first.WeightedSum / first.Duration * cut;
+            weighted -= first.Mean * cut;
             duration -= cut;
         }
 
@@ -378,7 +382,9 @@ public sealed class SymbolPriceIndex
         public bool Included;
     }
 
-    private readonly record struct MarkStretch(long Start, long End, decimal WeightedSum)
+    // Mean is computed once when the stretch closes, because cutting the stretch at the window's edge
+    // happens on nearly every tick and a decimal division is the costliest step here.
+    private readonly record struct MarkStretch(long Start, long End, decimal WeightedSum, decimal Mean)
     {
         public long Duration => End - Start;
     }

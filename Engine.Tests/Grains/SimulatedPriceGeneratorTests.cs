@@ -133,8 +133,9 @@ public sealed class SimulatedPriceGeneratorTests
             var max = quotes.Max(t => t.Price);
             var tick = TickSizeOf(quotes[0].Symbol);
 
-            // Each source sits within ±disagreement of the true price, plus half a tick of rounding.
-            Assert.True(max - min <= (2 * disagreement * max) + tick, $"{quotes[0].Symbol}: {min}..{max}");
+            // Each source sits within ±disagreement of the true price, plus half a tick of rounding;
+            // the true price is at most max / (1 - disagreement).
+            Assert.True(max - min <= (2 * disagreement * max / (1 - disagreement)) + tick, $"{quotes[0].Symbol}: {min}..{max}");
 
             if (quotes[0].Symbol == "BTC-USDT")
             {

@@ -209,7 +209,7 @@ public sealed class TriggerBookTests
 
         Assert.Empty(Eval(book, 105m));
         Assert.Empty(Eval(book, 110m));
-        Assert.Empty(Eval(book, 108m));
+        Assert.Empty(Eval(book, 109m));
         Assert.Equal(110m, book.TrailingExtreme(1));
         Assert.Empty(Eval(book, 108.91m)); // 110 * 0.99 = 108.9
         Assert.Equal([1L], Eval(book, 108.90m));
@@ -458,7 +458,7 @@ public sealed class TriggerBookTests
             {
                 var key = PickNewKey(random, ref nextKey, liveKeys);
                 var direction = random.Next(2) == 0 ? Rise : Fall;
-                var trigger = price + (random.Next(-300, 301) / 100m);
+                var trigger = price + (random.Next(-1000, 1001) / 100m);
                 if (trigger <= 0m)
                 {
                     trigger = 0.01m;
@@ -476,18 +476,18 @@ public sealed class TriggerBookTests
                 decimal? amount = null;
                 if (random.Next(2) == 0)
                 {
-                    rate = random.Next(1, 40) / 1000m;
+                    rate = random.Next(1, 100) / 1000m;
                 }
                 else
                 {
-                    amount = random.Next(1, 300) / 100m;
+                    amount = random.Next(1, 1000) / 100m;
                 }
 
                 var extreme = random.Next(4) switch
                 {
                     0 => price,
                     1 => usedExtremes[random.Next(usedExtremes.Count)],
-                    2 => Math.Max(0.5m, price + (random.Next(-500, 501) / 100m)),
+                    2 => Math.Max(0.5m, price + (random.Next(-1000, 1001) / 100m)),
                     _ => reference.AnyTrailingExtreme(random) ?? price,
                 };
                 usedExtremes.Add(extreme);
@@ -556,10 +556,13 @@ public sealed class TriggerBookTests
     private static long PickNewKey(Random random, ref long nextKey, List<long> liveKeys)
     {
         // Reusing a key that was removed or fired exercises the level heaps' lazily deleted nodes.
-        var candidate = random.Next(1, (int)nextKey + 1);
-        if (random.Next(3) == 0 && !liveKeys.Contains(candidate))
+        if (nextKey > 1 && random.Next(3) == 0)
         {
-            return candidate;
+            long candidate = random.Next(1, (int)nextKey);
+            if (!liveKeys.Contains(candidate))
+            {
+                return candidate;
+            }
         }
 
         return nextKey++;

@@ -1,0 +1,76 @@
+using System.Security.Cryptography;
+using System.Text;
+using Engine.Api.Contracts;
+using Engine.Api.Http;
+using Engine.Grains;
+using Engine.Grains.Pricing;
+using Engine.Silo.Runtime;
+
+namespace Engine.Api.Endpoints;
+
+public static class OperatorEndpoints
+{
+    /// <summary>Most ticks one request may carry.</summary>
+    public const int MaxTicks = 10_000;
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/v1").WithTags("Operator");
+
+        v1.MapPost("/accounts", async (HttpContext http, EngineSilo silo) =>
+        {
+            ApiKeys.RequireOperator(http, silo);
+            var body = await RequestBody.ReadAsync<CreateAccountRequest>(http);
+            var key = RequestBody.IdempotencyKey(http, body.ClientOrderId);
+            // A repeated creation must reach the same account: its id is derived from the key.
+            var accountId = key is null
+                ? "a" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))
+                : "a" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("account:" + key)))[..16];
+            var apiKey = "ak_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+            var command = new OpenAccount(body.Name ?? "", AccountDirectory.Hash(apiKey)) { Account = new AccountId(accountId) };
+            return await Send.CommandAsync(silo, command, 201, (_, _) => new CreatedAccountResponse(accountId, apiKey), key, body);
+        })
+        .Accepts<CreateAccountRequest>("application/json")
+        .Produces<CreatedAccountResponse>(201)
+        .WithSummary("Creates an account (operator key); the account's API key is returned once.");
+
+        v1.MapPost("/accounts/{accountId}/deposits", async (HttpContext http, EngineSilo silo, string accountId) =>
+        {
+            ApiKeys.RequireOperator(http, silo);
+            var body = await RequestBody.ReadAsync<AmountRequest>(http);
+            if (body.Amount is not { } amount) throw new ProblemException(400, "invalid_amount", "amount is required");
+            var command = new Deposit(amount) { Account = new AccountId(accountId) };
+            return await Send.CommandAsync(silo, command, 200, (g, _) => Views.Account(g, g.FindAccount(command.Account)!),
+                RequestBody.IdempotencyKey(http, body.ClientOrderId), body);
+        })
+        .Accepts<AmountRequest>("application/json")
+        .Produces<AccountResponse>()
+        .WithSummary("Credits USDT to an account's wallet (operator key).");
+
+        v1.MapPost("/prices", async (HttpContext http, EngineSilo silo) =>
+        {
+            ApiKeys.RequireOperator(http, silo);
+            var body = await RequestBody.ReadAsync<TicksRequest>(http);
+            if (body.Ticks is not { Count: > 0 and <= MaxTicks } ticks)
+                throw new ProblemException(400, "invalid_ticks", $"ticks must hold 1 to {MaxTicks} ticks");
+            var now = DateTimeOffset.UtcNow;
+            var parsed = new PriceTick[ticks.Count];
+            for (var i = 0; i < ticks.Count; i++)
+            {
+                var t = ticks[i];
+                if (string.IsNullOrWhiteSpace(t.Source) || t.Source.Length > 64)
+                    throw new ProblemException(400, "invalid_source", $"ticks[{i}].source must be 1 to 64 characters");
+                if (t.Symbol is null || silo.Instruments.Find(t.Symbol) is null)
+                    throw new ProblemException(400, "unknown_symbol", $"ticks[{i}].symbol is not a known symbol");
+                if (t.Price is not { } price || price <= 0m || price > ShardGrains.MaxNumber)
+                    throw new ProblemException(400, "invalid_price", $"ticks[{i}].price must be greater than 0 and at most {ShardGrains.MaxNumber}");
+                parsed[i] = new PriceTick(t.Source, t.Symbol, price, t.Timestamp ?? now);
+            }
+
+            return Results.Json(new AcceptedTicksResponse(silo.Prices.Ingest(parsed)), ApiJson.Options);
+        })
+        .Accepts<TicksRequest>("application/json")
+        .Produces<AcceptedTicksResponse>()
+        .WithSummary("Feeds price ticks from any number of sources (operator key).");
+    }
+}

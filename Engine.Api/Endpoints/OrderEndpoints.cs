@@ -1,0 +1,179 @@
+using Engine.Api.Contracts;
+using Engine.Api.Http;
+using Engine.Grains;
+using Engine.Grains.Orders;
+using Engine.Grains.Pricing;
+using Engine.Silo.Runtime;
+
+namespace Engine.Api.Endpoints;
+
+public static class OrderEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        var account = app.MapGroup("/v1/accounts/{accountId}").WithTags("Orders");
+
+        account.MapPost("/orders", async (HttpContext http, EngineSilo silo, string accountId) =>
+        {
+            var id = ApiKeys.RequireAccount(http, silo, accountId);
+            var body = await RequestBody.ReadAsync<OrderRequestBody>(http);
+            var clientId = RequestBody.IdempotencyKey(http, body.ClientOrderId);
+            var request = ToDomain(body with { ClientOrderId = clientId }, "");
+            var command = new PlaceOrder(request, clientId is null ? null : RequestBody.HashOf(body with { ClientOrderId = clientId })) { Account = id };
+            return await Send.CommandAsync(silo, command, 201, (g, r) => Views.Order(g, g.FindOrder(id, (long)r.Value!)!));
+        })
+        .Accepts<OrderRequestBody>("application/json")
+        .Produces<OrderResponse>(201)
+        .WithSummary("Places an order: market, limit, stop, stopLimit, takeProfit, takeProfitLimit or trailingStop.");
+
+        account.MapPost("/order-lists", async (HttpContext http, EngineSilo silo, string accountId) =>
+        {
+            var id = ApiKeys.RequireAccount(http, silo, accountId);
+            var body = await RequestBody.ReadAsync<OrderListRequestBody>(http);
+            var clientId = RequestBody.IdempotencyKey(http, body.ClientOrderId);
+            var request = ToDomain(body with { ClientOrderId = clientId });
+            var command = new PlaceOrderList(request, clientId is null ? null : RequestBody.HashOf(body with { ClientOrderId = clientId })) { Account = id };
+            return await Send.CommandAsync(silo, command, 201, (g, r) =>
+            {
+                var a = g.FindAccount(id)!;
+                return Views.List(g, a, a.Lists[((ListId)r.Value!).Value]);
+            });
+        })
+        .Accepts<OrderListRequestBody>("application/json")
+        .Produces<OrderListResponse>(201)
+        .WithSummary("Places an order list: oco, oto, bracket or straddle.");
+
+        account.MapGet("/orders", async (HttpContext http, EngineSilo silo, string accountId, string? status, string? symbol, string? bucketId) =>
+        {
+            var id = ApiKeys.RequireAccount(http, silo, accountId, operatorAllowed: true);
+            if (status is not (null or "open" or "all")) throw new ProblemException(400, "invalid_status", "status must be open or all");
+            var all = status == "all";
+            var view = await silo.QueryAsync(id, g =>
+            {
+                if (g.FindAccount(id) is not { } a) return null;
+                var numbers = all ? a.LiveOrders.Concat(a.RecentDoneOrders) : a.LiveOrders;
+                return numbers.Distinct().Order()
+                    .Select(n => g.FindOrder(id, n)).OfType<Order>()
+                    .Where(o => (symbol is null || o.Symbol == symbol) && (bucketId is null || o.Bucket.Value == bucketId))
+                    .Select(o => Views.Order(g, o)).ToArray();
+            });
+            return view is null ? Problems.NotFound("account not found") : Results.Json(view, ApiJson.Options);
+        })
+        .Produces<OrderResponse[]>()
+        .WithSummary("Open orders (untriggered or resting), or with status=all also the recent finished ones.");
+
+        account.MapGet("/orders/{orderId}", async (HttpContext http, EngineSilo silo, string accountId, string orderId) =>
+        {
+            var id = ApiKeys.RequireAccount(http, silo, accountId, operatorAllowed: true);
+            var number = OrderNumber(id, orderId);
+            var view = await silo.QueryAsync(id, g => g.FindOrder(id, number) is { } o ? Views.Order(g, o) : null);
+            return view is null ? Problems.NotFound("order not found") : Results.Json(view, ApiJson.Options);
+        })
+        .Produces<OrderResponse>()
+        .WithSummary("One order.");
+
+        account.MapPatch("/orders/{orderId}", async (HttpContext http, EngineSilo silo, string accountId, string orderId) =>
+        {
+            var id = ApiKeys.RequireAccount(http, silo, accountId);
+            var number = OrderNumber(id, orderId);
+            var body = await RequestBody.ReadAsync<AmendOrderRequest>(http);
+            var command = new AmendOrder(number, body.Quantity, body.Price, body.TriggerPrice, body.CallbackRate) { Account = id };
+            return await Send.CommandAsync(silo, command, 200, (g, _) => Views.Order(g, g.FindOrder(id, number)!));
+        })
+        .Accepts<AmendOrderRequest>("application/json")
+        .Produces<OrderResponse>()
+        .WithSummary("Amends a waiting or resting order's quantity, price, trigger price or callback rate.");
+
+        account.MapDelete("/orders/{orderId}", async (HttpContext http, EngineSilo silo, string accountId, string orderId) =>
+        {
+            var id = ApiKeys.RequireAccount(http, silo, accountId);
+            var number = OrderNumber(id, orderId);
+            return await Send.CommandAsync(silo, new CancelOrder(number) { Account = id }, 200, (g, _) => Views.Order(g, g.FindOrder(id, number)!));
+        })
+        .Produces<OrderResponse>()
+        .WithSummary("Cancels an order; answers it with status cancelled.");
+
+        account.MapDelete("/orders", async (HttpContext http, EngineSilo silo, string accountId, string? symbol, string? bucketId) =>
+        {
+            var id = ApiKeys.RequireAccount(http, silo, accountId);
+            var command = new CancelOrders(symbol, bucketId is null ? null : new BucketId(bucketId)) { Account = id };
+            return await Send.CommandAsync(silo, command, 200, (_, r) => new CancelledCountResponse((int)r.Value!));
+        })
+        .Produces<CancelledCountResponse>()
+        .WithSummary("Cancels every open order, optionally only of a symbol or a bucket.");
+
+        account.MapPost("/buckets/{bucketId}/positions/{symbol}/close", async (HttpContext http, EngineSilo silo, string accountId, string bucketId, string symbol) =>
+        {
+            var id = ApiKeys.RequireAccount(http, silo, accountId);
+            var command = new ClosePosition(new BucketId(bucketId), symbol) { Account = id };
+            var key = RequestBody.IdempotencyKey(http, null);
+            return await Send.CommandAsync(silo, command, 201, (g, r) => Views.Order(g, g.FindOrder(id, (long)r.Value!)!), key, new { bucketId, symbol });
+        })
+        .Produces<OrderResponse>(201)
+        .WithSummary("Closes a position with a reduce-only market order; answers the closing order.");
+    }
+
+    private static long OrderNumber(AccountId account, string orderId) =>
+        OrderId.TryParse(orderId, out var parsed) && parsed.Value.Account == account
+            ? parsed.Value.Number
+            : throw new ProblemException(404, "not_found", "order not found");
+
+    internal static OrderRequest ToDomain(OrderRequestBody b, string path)
+    {
+        var prefix = path.Length == 0 ? "" : path + ".";
+        if (string.IsNullOrEmpty(b.Symbol)) throw new ProblemException(400, "unknown_symbol", $"{prefix}symbol is required");
+        if (b.Side is not { } side) throw new ProblemException(400, "invalid_side", $"{prefix}side is required: buy or sell");
+        if (b.Type is not { } type) throw new ProblemException(400, "invalid_type", $"{prefix}type is required");
+        return new OrderRequest
+        {
+            Bucket = b.BucketId is null ? null : new BucketId(b.BucketId),
+            Symbol = b.Symbol,
+            Side = side,
+            Type = type,
+            Quantity = b.Quantity,
+            Price = b.Price,
+            TriggerPrice = b.TriggerPrice,
+            TriggerBy = b.TriggerBy ?? TriggerSource.Index,
+            CallbackRate = b.CallbackRate,
+            CallbackAmount = b.CallbackAmount,
+            ActivationPrice = b.ActivationPrice,
+            TimeInForce = b.TimeInForce ?? TimeInForce.Gtc,
+            ExpireAt = b.ExpireAt,
+            ReduceOnly = b.ReduceOnly ?? false,
+            ClosePosition = b.ClosePosition ?? false,
+            ClientOrderId = b.ClientOrderId,
+        };
+    }
+
+    private static OrderListRequest ToDomain(OrderListRequestBody b)
+    {
+        if (b.Type is not { } type) throw new ProblemException(400, "invalid_type", "type is required: oco, oto, bracket or straddle");
+        return new OrderListRequest
+        {
+            Type = type,
+            Bucket = b.BucketId is null ? null : new BucketId(b.BucketId),
+            ClientOrderId = b.ClientOrderId,
+            Legs = b.Legs?.Select((l, i) => ToDomain(l, $"legs[{i}]")).ToArray(),
+            Primary = b.Primary is null ? null : ToDomain(b.Primary, "primary"),
+            Secondary = b.Secondary?.Select((s, i) => ToDomain(s, $"secondary[{i}]")).ToArray(),
+            Entry = b.Entry is null ? null : ToDomain(b.Entry, "entry"),
+            TakeProfit = type == OrderListType.Bracket ? Exit(b.TakeProfit, "takeProfit") : null,
+            StopLoss = type == OrderListType.Bracket ? Exit(b.StopLoss, "stopLoss") : null,
+            Symbol = b.Symbol,
+            Quantity = b.Quantity,
+            AboveTrigger = b.Above?.TriggerPrice,
+            BelowTrigger = b.Below?.TriggerPrice,
+            TakeProfitDistance = type == OrderListType.Straddle ? b.TakeProfit?.Distance : null,
+            StopLossDistance = type == OrderListType.Straddle ? b.StopLoss?.Distance : null,
+            TriggerBy = b.TriggerBy ?? TriggerSource.Index,
+        };
+    }
+
+    private static ExitRequest? Exit(ExitBody? exit, string name)
+    {
+        if (exit is null) return null;
+        if (exit.TriggerPrice is not { } trigger)
+            throw new ProblemException(400, name == "takeProfit" ? "invalid_take_profit" : "invalid_stop_loss", $"{name}.triggerPrice is required");
+        return new ExitRequest(trigger, exit.Price);
+    }
+}

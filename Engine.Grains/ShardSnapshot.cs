@@ -1,0 +1,142 @@
+using Engine.Grains.Accounts;
+using Engine.Grains.Margin;
+using Engine.Grains.Orders;
+
+namespace Engine.Grains;
+
+/// <summary>
+/// The complete state of one shard as plain data: <see cref="ShardGrains.Restore"/> rebuilds a shard
+/// whose state, and whose future decisions, equal the captured shard's. Prices are not part of it: they
+/// come from the feed after a restart. Taken between batches, so that every event of the batches
+/// before it is final (a batch may still rewrite its own trailing-extreme events).
+/// </summary>
+/// <remarks>
+/// Immutable objects of the live shard (<see cref="OrderSpec"/>, <see cref="Fill"/>,
+/// <see cref="SequencedEvent"/>, <see cref="OrderList"/>, <see cref="IdempotentResponse"/>) are shared,
+/// not copied; everything mutable is copied, so a snapshot can be written while the shard moves on.
+/// </remarks>
+public sealed record ShardSnapshot
+{
+    public required long NextOrderNumber { get; init; }
+    public required long NextFillNumber { get; init; }
+    public required long NextPositionKey { get; init; }
+
+    /// <summary>Accounts in no particular order.</summary>
+    public required AccountSnapshot[] Accounts { get; init; }
+
+    /// <summary>
+    /// Every order the shard holds (live ones and the recent done ones). The first
+    /// <see cref="IndexedOrders"/> are those with a trigger-book entry, in the order the entries were
+    /// made, which is the order equal triggers fire in; the rest are in no book.
+    /// </summary>
+    public required OrderSnapshot[] Orders { get; init; }
+
+    public required int IndexedOrders { get; init; }
+
+    /// <summary>Parents with the children their fill arms, in arming order (may name forgotten orders).</summary>
+    public required OrderChildren[] Children { get; init; }
+
+    /// <summary>
+    /// The good-till-date queue exactly as laid out in memory (heap order, including entries of orders
+    /// that ended since), so that expiries due at the same moment are processed in the same order.
+    /// </summary>
+    public required ExpiryEntry[] Expiries { get; init; }
+}
+
+/// <summary>An account with its buckets and its recent history.</summary>
+public sealed record AccountSnapshot
+{
+    public required AccountId Id { get; init; }
+    public required string Name { get; init; }
+    public required string ApiKeyHash { get; init; }
+    public required decimal WalletBalance { get; init; }
+    public required BucketId ManualBucket { get; init; }
+    public required long BucketCount { get; init; }
+    public required long ListCount { get; init; }
+    public required long EventSequence { get; init; }
+
+    /// <summary>In creation order.</summary>
+    public required BucketSnapshot[] Buckets { get; init; }
+
+    /// <summary>Oldest first: the order they are forgotten in.</summary>
+    public required long[] RecentDoneOrders { get; init; }
+
+    /// <summary>Client ids in the order they are forgotten in, with what each maps to.</summary>
+    public required ClientIdEntry[] ClientOrderIds { get; init; }
+
+    public required OrderList[] Lists { get; init; }
+
+    /// <summary>Idempotency keys in the order they are forgotten in, with their responses.</summary>
+    public required IdempotencyEntry[] Idempotency { get; init; }
+
+    /// <summary>Oldest first.</summary>
+    public required Fill[] Fills { get; init; }
+
+    /// <summary>Oldest first.</summary>
+    public required SequencedEvent[] Events { get; init; }
+}
+
+public sealed record BucketSnapshot
+{
+    public required BucketId Id { get; init; }
+    public required string Name { get; init; }
+    public required BucketKind Kind { get; init; }
+    public required decimal Balance { get; init; }
+    public required decimal RealizedPnl { get; init; }
+    public required bool Locked { get; init; }
+    public required PositionSnapshot[] Positions { get; init; }
+    public required LeverageSetting[] Leverage { get; init; }
+}
+
+/// <summary>
+/// A position. <see cref="LevelRank"/> places its liquidation level among the trigger-book entries:
+/// it was made just before the entry of <c>Orders[LevelRank]</c> (<c>Orders.Length</c>: after all of
+/// them); -1 when it has none.
+/// </summary>
+public sealed record PositionSnapshot(
+    long Key,
+    string Symbol,
+    decimal Quantity,
+    decimal EntryPrice,
+    int Leverage,
+    decimal Margin,
+    decimal? LiquidationPrice,
+    int LevelRank);
+
+public readonly record struct LeverageSetting(string Symbol, int Leverage);
+
+/// <summary>
+/// A queued client id. <see cref="Mapped"/> is false for a queue entry whose mapping is already gone
+/// (then <see cref="Order"/> and <see cref="BodyHash"/> mean nothing).
+/// </summary>
+public readonly record struct ClientIdEntry(string ClientId, bool Mapped, long Order, string? BodyHash);
+
+/// <summary>A queued idempotency key; <see cref="Response"/> is null when its mapping is already gone.</summary>
+public readonly record struct IdempotencyEntry(string Key, IdempotentResponse? Response);
+
+/// <summary>
+/// An order's state: its immutable <see cref="Spec"/> plus what changed since it was accepted.
+/// <see cref="TrailingExtreme"/> is the extreme a live trailing stop follows now (else null).
+/// </summary>
+public readonly record struct OrderSnapshot(
+    AccountId Account,
+    OrderSpec Spec,
+    OrderStatus Status,
+    OrderPhase Phase,
+    decimal Quantity,
+    decimal? Price,
+    decimal? TriggerPrice,
+    decimal? CallbackRate,
+    decimal? CallbackAmount,
+    decimal FilledQuantity,
+    decimal AverageFillPrice,
+    decimal? TriggeredPrice,
+    DateTimeOffset? TriggeredAt,
+    string? Reason,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    decimal? TrailingExtreme);
+
+public sealed record OrderChildren(long Parent, long[] Children);
+
+public readonly record struct ExpiryEntry(long Order, DateTimeOffset At);

@@ -1,0 +1,72 @@
+using Engine.Grains;
+using Engine.Grains.Pricing;
+
+namespace Engine.Silo;
+
+/// <summary>The engine's configuration (section <c>Engine</c>).</summary>
+public sealed class EngineOptions
+{
+    /// <summary>Where the journal, snapshots and the operator key live.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Number of shards; fixed for a data folder once it is created.</summary>
+    public int Shards { get; set; } = 4;
+
+    /// <summary>The operator's API key; when unset, generated at first start and stored in the data folder.</summary>
+    public string? OperatorApiKey { get; set; }
+
+    /// <summary>Paper venue slippage for takers, a fraction of the index (0.0005 = 5 bp).</summary>
+    public decimal Slippage { get; set; } = 0.0005m;
+
+    /// <summary>Most work items one shard batch takes before it commits.</summary>
+    public int MaxBatch { get; set; } = 4096;
+
+    /// <summary>A shard snapshots after this many journaled events (bounds recovery time).</summary>
+    public long SnapshotEveryEvents { get; set; } = 500_000;
+
+    /// <summary>How often shards check the time (GTD expiry) and prices are refreshed for staleness.</summary>
+    public TimeSpan TimerInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    public SimulatedFeedOptions SimulatedFeed { get; set; } = new();
+
+    public PriceIndexOptions PriceIndex { get; set; } = new();
+
+    public HistoryOptions History { get; set; } = new();
+
+    public PriceIndexSettings ToPriceIndexSettings() => new(
+        TimeSpan.FromSeconds(PriceIndex.StalenessSeconds),
+        PriceIndex.OutlierDistance,
+        PriceIndex.MinSources,
+        TimeSpan.FromSeconds(PriceIndex.MarkWindowSeconds));
+
+    public ShardOptions ToShardOptions() => new()
+    {
+        EventHistory = History.EventsPerAccount,
+        FillHistory = History.FillsPerAccount,
+        DoneOrderHistory = History.DoneOrdersPerAccount,
+        ClientIdHistory = History.ClientIdsPerAccount,
+    };
+}
+
+public sealed class SimulatedFeedOptions
+{
+    public bool Enabled { get; set; } = true;
+    public int IntervalMilliseconds { get; set; } = 250;
+    public int Seed { get; set; } = 7;
+}
+
+public sealed class PriceIndexOptions
+{
+    public double StalenessSeconds { get; set; } = 10;
+    public decimal OutlierDistance { get; set; } = 0.02m;
+    public int MinSources { get; set; } = 2;
+    public double MarkWindowSeconds { get; set; } = 5;
+}
+
+public sealed class HistoryOptions
+{
+    public int EventsPerAccount { get; set; } = 1_000;
+    public int FillsPerAccount { get; set; } = 1_000;
+    public int DoneOrdersPerAccount { get; set; } = 1_000;
+    public int ClientIdsPerAccount { get; set; } = 100_000;
+}

@@ -1,0 +1,878 @@
+using System.Text;
+using Engine.Grains;
+using Engine.Grains.Accounts;
+using Engine.Grains.Events;
+using Engine.Grains.Margin;
+using Engine.Grains.Orders;
+using Engine.Grains.Pricing;
+
+namespace Engine.Silo.Persistence;
+
+/// <summary>
+/// The binary form of a <see cref="ShardSnapshot"/>: compact, and fast enough to write and read a
+/// shard with millions of orders in seconds. The snapshot store adds its own header and checksum.
+/// </summary>
+/// <remarks>
+/// <para>Layout (BinaryWriter conventions, little-endian; "n" is a 7-bit encoded count):</para>
+/// <code>
+/// magic "ESHS" (4 bytes) · format version (uint16)
+/// NextOrderNumber, NextFillNumber, NextPositionKey (int64 each)
+/// n accounts · n orders, n indexed orders, orders · n children · n expiries
+/// end marker "SHSE" (4 bytes)
+/// </code>
+/// <para>
+/// Numbers: order, fill and position numbers and counters are 7-bit encoded. A decimal is a head byte
+/// (bits 0-4 scale, 0x40 the high 32 bits of the mantissa follow, 0x80 negative; 0x20 alone is null)
+/// then the low 64 bits of the mantissa 7-bit encoded, then the high 32 bits 7-bit encoded when
+/// flagged: the exact bits of <see cref="decimal.GetBits(decimal)"/>, scale and sign of zero included,
+/// in 2 to 4 bytes for typical prices. A time is its clock ticks (int64) and offset minutes (int16).
+/// Enums are one byte.
+/// </para>
+/// <para>
+/// Strings that repeat (account, bucket and list ids, symbols, reasons, bucket names, rejection codes)
+/// go through a table built while writing: a 7-bit index where 0 is null, k is the k-th string seen,
+/// and the next unused index is followed by the new string. Other strings are written inline, with a
+/// presence byte where they are optional.
+/// </para>
+/// <para>
+/// An order is its spec (flags for its optional fields and booleans, then the fields present) and
+/// its state (flags saying which amendable fields differ from the spec, bit for bit, and which
+/// optional fields are present). Recent events are encoded per type with a one-byte tag; an event
+/// type this codec does not know cannot be written (<see cref="NotSupportedException"/>).
+/// </para>
+/// </remarks>
+public static class ShardSnapshotCodec
+{
+    /// <summary>The format version this build writes and reads.</summary>
+    public const ushort FormatVersion = 1;
+
+    private const uint Magic = 0x53485345; // "ESHS" little-endian
+    private const uint EndMarker = 0x45534853; // "SHSE" little-endian
+    private const int BufferBytes = 1 << 16;
+
+    /// <summary>Writes <paramref name="snapshot"/> to <paramref name="stream"/>; leaves the stream open.</summary>
+    public static void Write(Stream stream, ShardSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(snapshot);
+        // Not disposed: disposing would close the caller's stream; flushing is all it needs.
+        var buffered = new BufferedStream(stream, BufferBytes);
+        using (var binary = new BinaryWriter(buffered, Encoding.UTF8, leaveOpen: true))
+        {
+            new Writer(binary).Snapshot(snapshot);
+            binary.Flush();
+        }
+
+        buffered.Flush();
+    }
+
+    /// <summary>
+    /// Reads a snapshot written by <see cref="Write"/>. A seekable stream is left just after the end
+    /// marker; a non-seekable one may have been read further.
+    /// </summary>
+    /// <exception cref="InvalidDataException">
+    /// The stream is not a shard snapshot, has another format version, is truncated or is corrupt.
+    /// </exception>
+    public static ShardSnapshot Read(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var buffered = new BufferedStream(stream, BufferBytes);
+        using var binary = new BinaryReader(buffered, Encoding.UTF8, leaveOpen: true);
+        try
+        {
+            var snapshot = new Reader(binary, buffered, stream.CanSeek ? stream.Length : -1).Snapshot();
+            if (stream.CanSeek) stream.Position = buffered.Position;
+            return snapshot;
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException("The shard snapshot is truncated.", e);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or DecoderFallbackException)
+        {
+            throw new InvalidDataException($"The shard snapshot is corrupt: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The account event types the codec can encode (recent history carries them).</summary>
+    public static IReadOnlyCollection<Type> EncodableEventTypes => EventTags.Keys;
+
+    private static readonly Dictionary<Type, byte> EventTags = new()
+    {
+        [typeof(AccountOpened)] = 1,
+        [typeof(FundsDeposited)] = 2,
+        [typeof(FundsWithdrawn)] = 3,
+        [typeof(BucketCreated)] = 4,
+        [typeof(FundsTransferred)] = 5,
+        [typeof(LeverageSet)] = 6,
+        [typeof(CommandRejected)] = 7,
+        [typeof(IdempotentResponseRecorded)] = 8,
+        [typeof(OrderAccepted)] = 9,
+        [typeof(OrderListAccepted)] = 10,
+        [typeof(OrderActivated)] = 11,
+        [typeof(TrailingStopActivated)] = 12,
+        [typeof(OrderTriggered)] = 13,
+        [typeof(OrderFilled)] = 14,
+        [typeof(OrderAmended)] = 15,
+        [typeof(OrderCancelled)] = 16,
+        [typeof(OrderExpired)] = 17,
+        [typeof(OrderRejected)] = 18,
+        [typeof(PositionLiquidated)] = 19,
+    };
+
+    // Spec flags.
+    private const int SpecPrice = 1 << 0;
+    private const int SpecTrigger = 1 << 1;
+    private const int SpecRate = 1 << 2;
+    private const int SpecAmount = 1 << 3;
+    private const int SpecActivation = 1 << 4;
+    private const int SpecExpireAt = 1 << 5;
+    private const int SpecClientId = 1 << 6;
+    private const int SpecList = 1 << 7;
+    private const int SpecParent = 1 << 8;
+    private const int SpecOco = 1 << 9;
+    private const int SpecDistance = 1 << 10;
+    private const int SpecReduceOnly = 1 << 11;
+    private const int SpecClosePosition = 1 << 12;
+    private const int SpecSizeFromParent = 1 << 13;
+
+    // Order state flags: which amendable fields differ from the spec, which optional ones are present.
+    private const int StateQuantity = 1 << 0;
+    private const int StatePrice = 1 << 1;
+    private const int StateTrigger = 1 << 2;
+    private const int StateRate = 1 << 3;
+    private const int StateAmount = 1 << 4;
+    private const int StateFilled = 1 << 5;
+    private const int StateTriggeredPrice = 1 << 6;
+    private const int StateTriggeredAt = 1 << 7;
+    private const int StateUpdated = 1 << 8;
+    private const int StateExtreme = 1 << 9;
+
+    private const byte DecimalNull = 0x20;
+    private const byte DecimalHigh = 0x40;
+    private const byte DecimalNegative = 0x80;
+    private const byte DecimalScale = 0x1F;
+
+    private static bool Same(decimal a, decimal b) => a == b && a.Scale == b.Scale && decimal.IsNegative(a) == decimal.IsNegative(b);
+
+    private static bool Same(decimal? a, decimal? b) => a is { } x ? b is { } y && Same(x, y) : b is null;
+
+    private static bool IsZero(decimal d) => Same(d, 0m);
+
+    private sealed class Writer(BinaryWriter w)
+    {
+        private readonly Dictionary<string, int> _strings = new(StringComparer.Ordinal);
+        private string? _lastString;
+        private int _lastIndex;
+
+        public void Snapshot(ShardSnapshot s)
+        {
+            w.Write(Magic);
+            w.Write(FormatVersion);
+            w.Write(s.NextOrderNumber);
+            w.Write(s.NextFillNumber);
+            w.Write(s.NextPositionKey);
+
+            Count(s.Accounts.Length);
+            foreach (var a in s.Accounts) Account(a);
+
+            if (s.IndexedOrders < 0 || s.IndexedOrders > s.Orders.Length)
+                throw new ArgumentException($"IndexedOrders {s.IndexedOrders} is outside 0..{s.Orders.Length}", nameof(s));
+            Count(s.Orders.Length);
+            Count(s.IndexedOrders);
+            var orders = s.Orders;
+            for (var i = 0; i < orders.Length; i++) Order(in orders[i]);
+
+            Count(s.Children.Length);
+            foreach (var c in s.Children)
+            {
+                w.Write7BitEncodedInt64(c.Parent);
+                Numbers(c.Children);
+            }
+
+            Count(s.Expiries.Length);
+            foreach (var e in s.Expiries)
+            {
+                w.Write7BitEncodedInt64(e.Order);
+                Time(e.At);
+            }
+
+            w.Write(EndMarker);
+        }
+
+        private void Account(AccountSnapshot a)
+        {
+            Shared(a.Id.Value);
+            w.Write(a.Name);
+            w.Write(a.ApiKeyHash);
+            Decimal(a.WalletBalance);
+            Shared(a.ManualBucket.Value);
+            w.Write7BitEncodedInt64(a.BucketCount);
+            w.Write7BitEncodedInt64(a.ListCount);
+            w.Write7BitEncodedInt64(a.EventSequence);
+
+            Count(a.Buckets.Length);
+            foreach (var b in a.Buckets)
+            {
+                Shared(b.Id.Value);
+                Shared(b.Name);
+                Enum((int)b.Kind);
+                Decimal(b.Balance);
+                Decimal(b.RealizedPnl);
+                w.Write(b.Locked);
+                Count(b.Positions.Length);
+                foreach (var p in b.Positions)
+                {
+                    w.Write7BitEncodedInt64(p.Key);
+                    Shared(p.Symbol);
+                    Decimal(p.Quantity);
+                    Decimal(p.EntryPrice);
+                    w.Write(p.Leverage);
+                    Decimal(p.Margin);
+                    Decimal(p.LiquidationPrice);
+                    w.Write(p.LevelRank);
+                }
+
+                Count(b.Leverage.Length);
+                foreach (var l in b.Leverage)
+                {
+                    Shared(l.Symbol);
+                    w.Write(l.Leverage);
+                }
+            }
+
+            Numbers(a.RecentDoneOrders);
+
+            Count(a.ClientOrderIds.Length);
+            foreach (var c in a.ClientOrderIds)
+            {
+                w.Write(c.ClientId);
+                w.Write(c.Mapped);
+                if (!c.Mapped) continue;
+                w.Write7BitEncodedInt64(c.Order);
+                Optional(c.BodyHash);
+            }
+
+            Count(a.Lists.Length);
+            foreach (var l in a.Lists)
+            {
+                Shared(l.Id.Value);
+                Enum((int)l.Type);
+                Numbers(l.Orders);
+                Optional(l.ClientOrderId);
+                Optional(l.BodyHash);
+            }
+
+            Count(a.Idempotency.Length);
+            foreach (var i in a.Idempotency)
+            {
+                w.Write(i.Key);
+                w.Write(i.Response is not null);
+                if (i.Response is not { } r) continue;
+                w.Write(r.BodyHash);
+                w.Write(r.Status);
+                w.Write(r.Body);
+            }
+
+            Count(a.Fills.Length);
+            foreach (var f in a.Fills)
+            {
+                w.Write7BitEncodedInt64(f.Number);
+                w.Write(f.Order.HasValue);
+                if (f.Order is { } order) w.Write7BitEncodedInt64(order);
+                Shared(f.Bucket.Value);
+                Shared(f.Symbol);
+                Enum((int)f.Side);
+                Decimal(f.Quantity);
+                Decimal(f.Price);
+                Decimal(f.Fee);
+                Decimal(f.RealizedPnl);
+                Enum((int)f.Liquidity);
+                Time(f.At);
+            }
+
+            Count(a.Events.Length);
+            foreach (var e in a.Events)
+            {
+                w.Write7BitEncodedInt64(e.Sequence);
+                Event(e.Event);
+            }
+        }
+
+        private void Order(in OrderSnapshot o)
+        {
+            var s = o.Spec;
+            var flags = 0;
+            if (!Same(o.Quantity, s.Quantity)) flags |= StateQuantity;
+            if (!Same(o.Price, s.Price)) flags |= StatePrice;
+            if (!Same(o.TriggerPrice, s.TriggerPrice)) flags |= StateTrigger;
+            if (!Same(o.CallbackRate, s.CallbackRate)) flags |= StateRate;
+            if (!Same(o.CallbackAmount, s.CallbackAmount)) flags |= StateAmount;
+            if (!IsZero(o.FilledQuantity) || !IsZero(o.AverageFillPrice)) flags |= StateFilled;
+            if (o.TriggeredPrice is not null) flags |= StateTriggeredPrice;
+            if (o.TriggeredAt is not null) flags |= StateTriggeredAt;
+            if (!o.UpdatedAt.EqualsExact(o.CreatedAt)) flags |= StateUpdated;
+            if (o.TrailingExtreme is not null) flags |= StateExtreme;
+
+            Spec(s);
+            w.Write7BitEncodedInt(flags);
+            Shared(o.Account.Value);
+            Enum((int)o.Status);
+            Enum((int)o.Phase);
+            if ((flags & StateQuantity) != 0) Decimal(o.Quantity);
+            if ((flags & StatePrice) != 0) Decimal(o.Price);
+            if ((flags & StateTrigger) != 0) Decimal(o.TriggerPrice);
+            if ((flags & StateRate) != 0) Decimal(o.CallbackRate);
+            if ((flags & StateAmount) != 0) Decimal(o.CallbackAmount);
+            if ((flags & StateFilled) != 0)
+            {
+                Decimal(o.FilledQuantity);
+                Decimal(o.AverageFillPrice);
+            }
+
+            if (o.TriggeredPrice is { } tp) Decimal(tp);
+            if (o.TriggeredAt is { } ta) Time(ta);
+            Shared(o.Reason);
+            Time(o.CreatedAt);
+            if ((flags & StateUpdated) != 0) Time(o.UpdatedAt);
+            if (o.TrailingExtreme is { } x) Decimal(x);
+        }
+
+        private void Spec(OrderSpec s)
+        {
+            var flags = 0;
+            if (s.Price is not null) flags |= SpecPrice;
+            if (s.TriggerPrice is not null) flags |= SpecTrigger;
+            if (s.CallbackRate is not null) flags |= SpecRate;
+            if (s.CallbackAmount is not null) flags |= SpecAmount;
+            if (s.ActivationPrice is not null) flags |= SpecActivation;
+            if (s.ExpireAt is not null) flags |= SpecExpireAt;
+            if (s.ClientOrderId is not null) flags |= SpecClientId;
+            if (s.List is not null) flags |= SpecList;
+            if (s.Parent is not null) flags |= SpecParent;
+            if (s.OcoSibling is not null) flags |= SpecOco;
+            if (s.ParentDistance is not null) flags |= SpecDistance;
+            if (s.ReduceOnly) flags |= SpecReduceOnly;
+            if (s.ClosePosition) flags |= SpecClosePosition;
+            if (s.SizeFromParent) flags |= SpecSizeFromParent;
+
+            w.Write7BitEncodedInt(flags);
+            w.Write7BitEncodedInt64(s.Number);
+            Shared(s.Bucket.Value);
+            Shared(s.Symbol);
+            Enum((int)s.Side);
+            Enum((int)s.Type);
+            Enum((int)s.TimeInForce);
+            Enum((int)s.TriggerBy);
+            Decimal(s.Quantity);
+            if (s.Price is { } price) Decimal(price);
+            if (s.TriggerPrice is { } trigger) Decimal(trigger);
+            if (s.CallbackRate is { } rate) Decimal(rate);
+            if (s.CallbackAmount is { } amount) Decimal(amount);
+            if (s.ActivationPrice is { } activation) Decimal(activation);
+            if (s.ExpireAt is { } expireAt) Time(expireAt);
+            if (s.ClientOrderId is { } cid) w.Write(cid);
+            if (s.List is { } list) Shared(list.Value);
+            if (s.Parent is { } parent) w.Write7BitEncodedInt64(parent);
+            if (s.OcoSibling is { } oco) w.Write7BitEncodedInt64(oco);
+            if (s.ParentDistance is { } distance) Decimal(distance);
+        }
+
+        private void Event(AccountEvent e)
+        {
+            if (!EventTags.TryGetValue(e.GetType(), out var tag))
+                throw new NotSupportedException($"The shard snapshot codec cannot encode {e.GetType().Name}: add it to {nameof(ShardSnapshotCodec)}.");
+            w.Write(tag);
+            Time(e.At);
+            Shared(e.Account.Value);
+            switch (e)
+            {
+                case AccountOpened x:
+                    w.Write(x.Name);
+                    w.Write(x.ApiKeyHash);
+                    Shared(x.ManualBucket.Value);
+                    break;
+                case FundsDeposited x:
+                    Decimal(x.Amount);
+                    break;
+                case FundsWithdrawn x:
+                    Decimal(x.Amount);
+                    break;
+                case BucketCreated x:
+                    Shared(x.Bucket.Value);
+                    Shared(x.Name);
+                    Enum((int)x.Kind);
+                    Decimal(x.Allocation);
+                    break;
+                case FundsTransferred x:
+                    Shared(x.Bucket.Value);
+                    Enum((int)x.Direction);
+                    Decimal(x.Amount);
+                    break;
+                case LeverageSet x:
+                    Shared(x.Bucket.Value);
+                    Shared(x.Symbol);
+                    w.Write(x.Leverage);
+                    break;
+                case CommandRejected x:
+                    Shared(x.Command);
+                    Shared(x.Code);
+                    w.Write(x.Detail);
+                    break;
+                case IdempotentResponseRecorded x:
+                    w.Write(x.Key);
+                    w.Write(x.BodyHash);
+                    w.Write(x.Status);
+                    w.Write(x.Body);
+                    break;
+                case OrderAccepted x:
+                    Spec(x.Order);
+                    Enum((int)x.Status);
+                    Enum((int)x.Phase);
+                    Optional(x.BodyHash);
+                    break;
+                case OrderListAccepted x:
+                    Shared(x.List.Value);
+                    Enum((int)x.ListType);
+                    Numbers(x.Orders);
+                    Optional(x.ClientOrderId);
+                    Optional(x.BodyHash);
+                    break;
+                case OrderActivated x:
+                    w.Write7BitEncodedInt64(x.Order);
+                    Decimal(x.Quantity);
+                    Decimal(x.TriggerPrice);
+                    Decimal(x.Price);
+                    Enum((int)x.Phase);
+                    break;
+                case TrailingStopActivated x:
+                    w.Write7BitEncodedInt64(x.Order);
+                    Decimal(x.Extreme);
+                    break;
+                case OrderTriggered x:
+                    w.Write7BitEncodedInt64(x.Order);
+                    Decimal(x.Price);
+                    break;
+                case OrderFilled x:
+                    w.Write7BitEncodedInt64(x.Order);
+                    w.Write7BitEncodedInt64(x.Fill);
+                    Decimal(x.Quantity);
+                    Decimal(x.Price);
+                    Decimal(x.Fee);
+                    Decimal(x.RealizedPnl);
+                    Enum((int)x.Liquidity);
+                    break;
+                case OrderAmended x:
+                    w.Write7BitEncodedInt64(x.Order);
+                    Decimal(x.Quantity);
+                    Decimal(x.Price);
+                    Decimal(x.TriggerPrice);
+                    Decimal(x.CallbackRate);
+                    Decimal(x.CallbackAmount);
+                    break;
+                case OrderCancelled x:
+                    w.Write7BitEncodedInt64(x.Order);
+                    Shared(x.Reason);
+                    break;
+                case OrderExpired x:
+                    w.Write7BitEncodedInt64(x.Order);
+                    Shared(x.Reason);
+                    break;
+                case OrderRejected x:
+                    w.Write7BitEncodedInt64(x.Order);
+                    Shared(x.Reason);
+                    break;
+                case PositionLiquidated x:
+                    Shared(x.Bucket.Value);
+                    Shared(x.Symbol);
+                    w.Write7BitEncodedInt64(x.Fill);
+                    Decimal(x.Quantity);
+                    Decimal(x.Price);
+                    Decimal(x.RealizedPnl);
+                    break;
+            }
+        }
+
+        private void Count(int count) => w.Write7BitEncodedInt(count);
+
+        private void Numbers(long[] numbers)
+        {
+            Count(numbers.Length);
+            foreach (var n in numbers) w.Write7BitEncodedInt64(n);
+        }
+
+        private void Enum(int value)
+        {
+            if ((uint)value > byte.MaxValue) throw new ArgumentOutOfRangeException(nameof(value), value, "enum value does not fit the snapshot format");
+            w.Write((byte)value);
+        }
+
+        private void Optional(string? value)
+        {
+            w.Write(value is not null);
+            if (value is not null) w.Write(value);
+        }
+
+        private void Shared(string? value)
+        {
+            if (value is null)
+            {
+                w.Write7BitEncodedInt(0);
+                return;
+            }
+
+            if (ReferenceEquals(value, _lastString))
+            {
+                w.Write7BitEncodedInt(_lastIndex);
+                return;
+            }
+
+            if (!_strings.TryGetValue(value, out var index))
+            {
+                index = _strings.Count + 1;
+                _strings.Add(value, index);
+                w.Write7BitEncodedInt(index);
+                w.Write(value);
+            }
+            else
+            {
+                w.Write7BitEncodedInt(index);
+            }
+
+            _lastString = value;
+            _lastIndex = index;
+        }
+
+        private void Decimal(decimal? value)
+        {
+            if (value is { } d) Decimal(d);
+            else w.Write(DecimalNull);
+        }
+
+        private void Decimal(decimal value)
+        {
+            Span<int> bits = stackalloc int[4];
+            decimal.GetBits(value, bits);
+            var low = (ulong)(uint)bits[0] | ((ulong)(uint)bits[1] << 32);
+            var high = bits[2];
+            var head = (byte)((bits[3] >> 16) & DecimalScale);
+            if (bits[3] < 0) head |= DecimalNegative;
+            if (high != 0) head |= DecimalHigh;
+            w.Write(head);
+            w.Write7BitEncodedInt64((long)low);
+            if (high != 0) w.Write7BitEncodedInt(high);
+        }
+
+        private void Time(DateTimeOffset value)
+        {
+            w.Write(value.Ticks);
+            w.Write((short)(value.Offset.Ticks / TimeSpan.TicksPerMinute));
+        }
+    }
+
+    /// <param name="end">The stream's length when known (then counts are checked against it), else -1.</param>
+    private sealed class Reader(BinaryReader r, Stream buffered, long end)
+    {
+        private readonly List<string> _strings = [];
+
+        public ShardSnapshot Snapshot()
+        {
+            var magic = r.ReadUInt32();
+            if (magic != Magic) throw new InvalidDataException($"Not a shard snapshot: magic 0x{magic:X8}, expected 0x{Magic:X8} (\"ESHS\").");
+            var version = r.ReadUInt16();
+            if (version != FormatVersion)
+                throw new InvalidDataException($"Unsupported shard snapshot format version {version}; this build reads version {FormatVersion}.");
+            var nextOrder = r.ReadInt64();
+            var nextFill = r.ReadInt64();
+            var nextPosition = r.ReadInt64();
+
+            var accounts = new AccountSnapshot[Count()];
+            for (var i = 0; i < accounts.Length; i++) accounts[i] = Account();
+
+            var orders = new OrderSnapshot[Count()];
+            var indexed = Count();
+            if (indexed > orders.Length) throw Corrupt($"{indexed} indexed orders out of {orders.Length}");
+            for (var i = 0; i < orders.Length; i++) orders[i] = Order();
+
+            var children = new OrderChildren[Count()];
+            for (var i = 0; i < children.Length; i++) children[i] = new OrderChildren(r.Read7BitEncodedInt64(), Numbers());
+
+            var expiries = new ExpiryEntry[Count()];
+            for (var i = 0; i < expiries.Length; i++) expiries[i] = new ExpiryEntry(r.Read7BitEncodedInt64(), Time());
+
+            var end = r.ReadUInt32();
+            if (end != EndMarker) throw Corrupt($"end marker 0x{end:X8}, expected 0x{EndMarker:X8}");
+
+            return new ShardSnapshot
+            {
+                NextOrderNumber = nextOrder,
+                NextFillNumber = nextFill,
+                NextPositionKey = nextPosition,
+                Accounts = accounts,
+                Orders = orders,
+                IndexedOrders = indexed,
+                Children = children,
+                Expiries = expiries,
+            };
+        }
+
+        private AccountSnapshot Account()
+        {
+            var id = new AccountId(SharedRequired());
+            var name = r.ReadString();
+            var apiKeyHash = r.ReadString();
+            var wallet = Decimal();
+            var manual = new BucketId(SharedRequired());
+            var bucketCount = r.Read7BitEncodedInt64();
+            var listCount = r.Read7BitEncodedInt64();
+            var eventSequence = r.Read7BitEncodedInt64();
+
+            var buckets = new BucketSnapshot[Count()];
+            for (var i = 0; i < buckets.Length; i++)
+            {
+                var bucketId = new BucketId(SharedRequired());
+                var bucketName = SharedRequired();
+                var kind = (BucketKind)r.ReadByte();
+                var balance = Decimal();
+                var realized = Decimal();
+                var locked = r.ReadBoolean();
+                var positions = new PositionSnapshot[Count()];
+                for (var p = 0; p < positions.Length; p++)
+                {
+                    positions[p] = new PositionSnapshot(
+                        r.Read7BitEncodedInt64(),
+                        SharedRequired(),
+                        Decimal(),
+                        Decimal(),
+                        r.ReadInt32(),
+                        Decimal(),
+                        NullableDecimal(),
+                        r.ReadInt32());
+                }
+
+                var leverage = new LeverageSetting[Count()];
+                for (var l = 0; l < leverage.Length; l++) leverage[l] = new LeverageSetting(SharedRequired(), r.ReadInt32());
+                buckets[i] = new BucketSnapshot
+                {
+                    Id = bucketId,
+                    Name = bucketName,
+                    Kind = kind,
+                    Balance = balance,
+                    RealizedPnl = realized,
+                    Locked = locked,
+                    Positions = positions,
+                    Leverage = leverage,
+                };
+            }
+
+            var recentDone = Numbers();
+
+            var clientIds = new ClientIdEntry[Count()];
+            for (var i = 0; i < clientIds.Length; i++)
+            {
+                var cid = r.ReadString();
+                clientIds[i] = r.ReadBoolean()
+                    ? new ClientIdEntry(cid, true, r.Read7BitEncodedInt64(), Optional())
+                    : new ClientIdEntry(cid, false, 0, null);
+            }
+
+            var lists = new OrderList[Count()];
+            for (var i = 0; i < lists.Length; i++)
+                lists[i] = new OrderList(new ListId(SharedRequired()), (OrderListType)r.ReadByte(), Numbers(), Optional(), Optional());
+
+            var idempotency = new IdempotencyEntry[Count()];
+            for (var i = 0; i < idempotency.Length; i++)
+            {
+                var key = r.ReadString();
+                idempotency[i] = r.ReadBoolean()
+                    ? new IdempotencyEntry(key, new IdempotentResponse(r.ReadString(), r.ReadInt32(), r.ReadString()))
+                    : new IdempotencyEntry(key, null);
+            }
+
+            var fills = new Fill[Count()];
+            for (var i = 0; i < fills.Length; i++)
+            {
+                fills[i] = new Fill(
+                    r.Read7BitEncodedInt64(),
+                    r.ReadBoolean() ? r.Read7BitEncodedInt64() : null,
+                    new BucketId(SharedRequired()),
+                    SharedRequired(),
+                    (OrderSide)r.ReadByte(),
+                    Decimal(),
+                    Decimal(),
+                    Decimal(),
+                    Decimal(),
+                    (Liquidity)r.ReadByte(),
+                    Time());
+            }
+
+            var events = new SequencedEvent[Count()];
+            for (var i = 0; i < events.Length; i++) events[i] = new SequencedEvent(r.Read7BitEncodedInt64(), Event());
+
+            return new AccountSnapshot
+            {
+                Id = id,
+                Name = name,
+                ApiKeyHash = apiKeyHash,
+                WalletBalance = wallet,
+                ManualBucket = manual,
+                BucketCount = bucketCount,
+                ListCount = listCount,
+                EventSequence = eventSequence,
+                Buckets = buckets,
+                RecentDoneOrders = recentDone,
+                ClientOrderIds = clientIds,
+                Lists = lists,
+                Idempotency = idempotency,
+                Fills = fills,
+                Events = events,
+            };
+        }
+
+        private OrderSnapshot Order()
+        {
+            var spec = Spec();
+            var flags = r.Read7BitEncodedInt();
+            var account = new AccountId(SharedRequired());
+            var status = (OrderStatus)r.ReadByte();
+            var phase = (OrderPhase)r.ReadByte();
+            var quantity = (flags & StateQuantity) != 0 ? Decimal() : spec.Quantity;
+            var price = (flags & StatePrice) != 0 ? NullableDecimal() : spec.Price;
+            var trigger = (flags & StateTrigger) != 0 ? NullableDecimal() : spec.TriggerPrice;
+            var rate = (flags & StateRate) != 0 ? NullableDecimal() : spec.CallbackRate;
+            var amount = (flags & StateAmount) != 0 ? NullableDecimal() : spec.CallbackAmount;
+            decimal filled = 0m, average = 0m;
+            if ((flags & StateFilled) != 0)
+            {
+                filled = Decimal();
+                average = Decimal();
+            }
+
+            var triggeredPrice = (flags & StateTriggeredPrice) != 0 ? Decimal() : (decimal?)null;
+            var triggeredAt = (flags & StateTriggeredAt) != 0 ? Time() : (DateTimeOffset?)null;
+            var reason = Shared();
+            var created = Time();
+            var updated = (flags & StateUpdated) != 0 ? Time() : created;
+            var extreme = (flags & StateExtreme) != 0 ? Decimal() : (decimal?)null;
+            return new OrderSnapshot(account, spec, status, phase, quantity, price, trigger, rate, amount, filled, average,
+                triggeredPrice, triggeredAt, reason, created, updated, extreme);
+        }
+
+        private OrderSpec Spec()
+        {
+            var flags = r.Read7BitEncodedInt();
+            return new OrderSpec
+            {
+                Number = r.Read7BitEncodedInt64(),
+                Bucket = new BucketId(SharedRequired()),
+                Symbol = SharedRequired(),
+                Side = (OrderSide)r.ReadByte(),
+                Type = (OrderType)r.ReadByte(),
+                TimeInForce = (TimeInForce)r.ReadByte(),
+                TriggerBy = (TriggerSource)r.ReadByte(),
+                Quantity = Decimal(),
+                Price = (flags & SpecPrice) != 0 ? Decimal() : null,
+                TriggerPrice = (flags & SpecTrigger) != 0 ? Decimal() : null,
+                CallbackRate = (flags & SpecRate) != 0 ? Decimal() : null,
+                CallbackAmount = (flags & SpecAmount) != 0 ? Decimal() : null,
+                ActivationPrice = (flags & SpecActivation) != 0 ? Decimal() : null,
+                ExpireAt = (flags & SpecExpireAt) != 0 ? Time() : null,
+                ClientOrderId = (flags & SpecClientId) != 0 ? r.ReadString() : null,
+                List = (flags & SpecList) != 0 ? new ListId(SharedRequired()) : null,
+                Parent = (flags & SpecParent) != 0 ? r.Read7BitEncodedInt64() : null,
+                OcoSibling = (flags & SpecOco) != 0 ? r.Read7BitEncodedInt64() : null,
+                ParentDistance = (flags & SpecDistance) != 0 ? Decimal() : null,
+                ReduceOnly = (flags & SpecReduceOnly) != 0,
+                ClosePosition = (flags & SpecClosePosition) != 0,
+                SizeFromParent = (flags & SpecSizeFromParent) != 0,
+            };
+        }
+
+        private AccountEvent Event()
+        {
+            var tag = r.ReadByte();
+            var at = Time();
+            var account = new AccountId(SharedRequired());
+            return tag switch
+            {
+                1 => new AccountOpened(r.ReadString(), r.ReadString(), new BucketId(SharedRequired())) { At = at, Account = account },
+                2 => new FundsDeposited(Decimal()) { At = at, Account = account },
+                3 => new FundsWithdrawn(Decimal()) { At = at, Account = account },
+                4 => new BucketCreated(new BucketId(SharedRequired()), SharedRequired(), (BucketKind)r.ReadByte(), Decimal()) { At = at, Account = account },
+                5 => new FundsTransferred(new BucketId(SharedRequired()), (TransferDirection)r.ReadByte(), Decimal()) { At = at, Account = account },
+                6 => new LeverageSet(new BucketId(SharedRequired()), SharedRequired(), r.ReadInt32()) { At = at, Account = account },
+                7 => new CommandRejected(SharedRequired(), SharedRequired(), r.ReadString()) { At = at, Account = account },
+                8 => new IdempotentResponseRecorded(r.ReadString(), r.ReadString(), r.ReadInt32(), r.ReadString()) { At = at, Account = account },
+                9 => new OrderAccepted(Spec(), (OrderStatus)r.ReadByte(), (OrderPhase)r.ReadByte(), Optional()) { At = at, Account = account },
+                10 => new OrderListAccepted(new ListId(SharedRequired()), (OrderListType)r.ReadByte(), Numbers(), Optional(), Optional()) { At = at, Account = account },
+                11 => new OrderActivated(r.Read7BitEncodedInt64(), Decimal(), NullableDecimal(), NullableDecimal(), (OrderPhase)r.ReadByte()) { At = at, Account = account },
+                12 => new TrailingStopActivated(r.Read7BitEncodedInt64(), Decimal()) { At = at, Account = account },
+                13 => new OrderTriggered(r.Read7BitEncodedInt64(), Decimal()) { At = at, Account = account },
+                14 => new OrderFilled(r.Read7BitEncodedInt64(), r.Read7BitEncodedInt64(), Decimal(), Decimal(), Decimal(), Decimal(), (Liquidity)r.ReadByte()) { At = at, Account = account },
+                15 => new OrderAmended(r.Read7BitEncodedInt64(), Decimal(), NullableDecimal(), NullableDecimal(), NullableDecimal(), NullableDecimal()) { At = at, Account = account },
+                16 => new OrderCancelled(r.Read7BitEncodedInt64(), SharedRequired()) { At = at, Account = account },
+                17 => new OrderExpired(r.Read7BitEncodedInt64(), SharedRequired()) { At = at, Account = account },
+                18 => new OrderRejected(r.Read7BitEncodedInt64(), SharedRequired()) { At = at, Account = account },
+                19 => new PositionLiquidated(new BucketId(SharedRequired()), SharedRequired(), r.Read7BitEncodedInt64(), Decimal(), Decimal(), Decimal()) { At = at, Account = account },
+                _ => throw Corrupt($"unknown event tag {tag}"),
+            };
+        }
+
+        /// <summary>A count, checked against what is left of the stream (every element takes a byte at least).</summary>
+        private int Count()
+        {
+            var count = r.Read7BitEncodedInt();
+            if (count < 0) throw Corrupt($"negative count {count}");
+            if (end >= 0 && count > end - buffered.Position) throw new EndOfStreamException($"count {count} exceeds the bytes left");
+            return count;
+        }
+
+        private long[] Numbers()
+        {
+            var numbers = new long[Count()];
+            for (var i = 0; i < numbers.Length; i++) numbers[i] = r.Read7BitEncodedInt64();
+            return numbers;
+        }
+
+        private string? Optional() => r.ReadBoolean() ? r.ReadString() : null;
+
+        private string SharedRequired() => Shared() ?? throw Corrupt("a required string is null");
+
+        private string? Shared()
+        {
+            var index = r.Read7BitEncodedInt();
+            if (index == 0) return null;
+            if (index > 0 && index <= _strings.Count) return _strings[index - 1];
+            if (index != _strings.Count + 1) throw Corrupt($"string reference {index} with {_strings.Count} strings known");
+            var value = r.ReadString();
+            _strings.Add(value);
+            return value;
+        }
+
+        private decimal? NullableDecimal()
+        {
+            var head = r.ReadByte();
+            return head == DecimalNull ? null : Decimal(head);
+        }
+
+        private decimal Decimal() => Decimal(r.ReadByte());
+
+        private decimal Decimal(byte head)
+        {
+            var scale = (byte)(head & DecimalScale);
+            if ((head & DecimalNull) != 0 || scale > 28) throw Corrupt($"bad decimal head 0x{head:X2}");
+            var low = (ulong)r.Read7BitEncodedInt64();
+            var high = (head & DecimalHigh) != 0 ? r.Read7BitEncodedInt() : 0;
+            return new decimal((int)(uint)low, (int)(uint)(low >> 32), high, (head & DecimalNegative) != 0, scale);
+        }
+
+        private DateTimeOffset Time()
+        {
+            var ticks = r.ReadInt64();
+            var offsetMinutes = r.ReadInt16();
+            return new DateTimeOffset(ticks, TimeSpan.FromMinutes(offsetMinutes));
+        }
+
+        private static InvalidDataException Corrupt(string detail) => new($"The shard snapshot is corrupt: {detail}.");
+    }
+}

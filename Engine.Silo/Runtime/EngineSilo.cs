@@ -1,0 +1,212 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Engine.Grains;
+using Engine.Grains.Accounts;
+using Engine.Grains.Events;
+using Engine.Grains.Instruments;
+using Engine.Grains.Orders;
+using Engine.Silo.Persistence;
+using Engine.Silo.Pricing;
+using Microsoft.Extensions.Logging;
+
+namespace Engine.Silo.Runtime;
+
+/// <summary>
+/// One engine node: its shards, the price service that feeds them, the optional simulated feed and
+/// the timers. Commands and queries are routed to the shard that owns the account.
+/// </summary>
+public sealed class EngineSilo : IAsyncDisposable
+{
+    private readonly ShardHost[] _shards;
+    private readonly IJournalStore _store;
+    private readonly ITimer _clock;
+    private readonly SimulatedFeed? _feed;
+    private readonly FileStream _lock;
+    private readonly ILogger _log;
+    private int _disposed;
+
+    private EngineSilo(ShardHost[] shards, IJournalStore store, PriceService prices, AccountDirectory directory, AccountEventHub hub,
+        InstrumentCatalog instruments, EngineOptions options, TimeProvider time, string operatorKey, FileStream dataLock, ILogger log)
+    {
+        _shards = shards;
+        _store = store;
+        Prices = prices;
+        Directory = directory;
+        Events = hub;
+        Instruments = instruments;
+        Options = options;
+        OperatorKey = operatorKey;
+        _lock = dataLock;
+        _log = log;
+        _clock = time.CreateTimer(_ => Tick(), null, options.TimerInterval, options.TimerInterval);
+        if (options.SimulatedFeed.Enabled) _feed = new SimulatedFeed(instruments, options.SimulatedFeed, prices, time);
+    }
+
+    public PriceService Prices { get; }
+    public AccountDirectory Directory { get; }
+    public AccountEventHub Events { get; }
+    public InstrumentCatalog Instruments { get; }
+    public EngineOptions Options { get; }
+    public string OperatorKey { get; }
+    public int ShardCount => _shards.Length;
+
+    /// <summary>True while every shard can journal.</summary>
+    public bool Healthy => _shards.All(s => !s.Faulted);
+
+    public IEnumerable<int> MailboxDepths => _shards.Select(s => s.MailboxDepth);
+
+    /// <summary>
+    /// Opens the data folder, recovers every shard (snapshot plus journal), and starts the loops,
+    /// the timers and (when configured) the simulated feed.
+    /// </summary>
+    public static async Task<EngineSilo> StartAsync(EngineOptions options, TimeProvider time, ILoggerFactory loggers,
+        InstrumentCatalog? instruments = null, IJournalStore? store = null, CancellationToken ct = default)
+    {
+        var log = loggers.CreateLogger("Engine.Silo");
+        instruments ??= InstrumentCatalog.Default;
+        var data = Path.GetFullPath(options.DataDirectory);
+        System.IO.Directory.CreateDirectory(data);
+        var dataLock = AcquireLock(data);
+        try
+        {
+            CheckShardCount(data, options.Shards);
+            var operatorKey = OperatorKeyOf(options, data, log);
+            store ??= new FileJournalStore(data, line => log.LogWarning("{Line}", line));
+            var directory = new AccountDirectory();
+            var hub = new AccountEventHub();
+            var venue = new PaperVenue(options.Slippage);
+            var shardOptions = options.ToShardOptions();
+
+            void Publish(IReadOnlyList<SequencedEvent> events)
+            {
+                foreach (var e in events)
+                    if (e.Event is AccountOpened opened) directory.Add(opened.ApiKeyHash, e.Event.Account);
+                hub.Publish(events);
+            }
+
+            var shards = new ShardHost[options.Shards];
+            var recoveries = Enumerable.Range(0, options.Shards).Select(async i =>
+                shards[i] = await ShardHost.RecoverAsync(i, store,
+                    snapshot => snapshot is null ? new ShardGrains(instruments, venue, shardOptions) : ShardGrains.Restore(snapshot, instruments, venue, shardOptions),
+                    options, time,
+                    log, Publish, ct));
+            await Task.WhenAll(recoveries);
+            foreach (var shard in shards)
+                foreach (var account in shard.Grains.Accounts.Values)
+                    directory.Add(account.ApiKeyHash, account.Id);
+
+            PriceService? prices = null;
+            prices = new PriceService(instruments, options.ToPriceIndexSettings(), time, (symbol, quote) =>
+            {
+                foreach (var shard in shards) shard.Post(new PriceWork(symbol, quote));
+            });
+            return new EngineSilo(shards, store, prices, directory, hub, instruments, options, time, operatorKey, dataLock, log);
+        }
+        catch
+        {
+            await dataLock.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Runs a command on its account's shard; completes once its events are durable.</summary>
+    public Task<CommandOutcome> SendAsync(CommandEnvelope envelope)
+    {
+        var work = new CommandWork(envelope);
+        ShardFor(envelope.Command.Account).Post(work);
+        return work.Task;
+    }
+
+    /// <summary>Reads an account's shard state on its loop (after everything queued before it is committed).</summary>
+    public Task<T> QueryAsync<T>(AccountId account, Func<ShardGrains, T> query)
+    {
+        var work = new QueryWork<T>(query);
+        ShardFor(account).Post(work);
+        return work.Task;
+    }
+
+    /// <summary>Reads every shard and combines the answers (for operator and benchmark views).</summary>
+    public async Task<T[]> QueryAllAsync<T>(Func<ShardGrains, T> query)
+    {
+        var works = _shards.Select(s =>
+        {
+            var w = new QueryWork<T>(query);
+            s.Post(w);
+            return w.Task;
+        }).ToArray();
+        return await Task.WhenAll(works);
+    }
+
+    /// <summary>Snapshots every shard now.</summary>
+    public Task SnapshotAllAsync() => Task.WhenAll(_shards.Select(s =>
+    {
+        var w = new QueryWork<Task>(_ => s.SnapshotAsync(CancellationToken.None));
+        s.Post(w);
+        return w.Task.Unwrap();
+    }));
+
+    public int ShardOf(AccountId account) => ShardRouter.ShardOf(account, _shards.Length);
+
+    private ShardHost ShardFor(AccountId account) => _shards[ShardOf(account)];
+
+    private void Tick()
+    {
+        try
+        {
+            Prices.Refresh();
+            foreach (var shard in _shards) shard.Post(TimeWork.Instance);
+        }
+        catch (Exception ex)
+        {
+            _log.LogError(ex, "engine timer failed");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        _feed?.Dispose();
+        await _clock.DisposeAsync();
+        foreach (var shard in _shards) await shard.DisposeAsync();
+        await _store.DisposeAsync();
+        await _lock.DisposeAsync();
+    }
+
+    private static FileStream AcquireLock(string data)
+    {
+        try
+        {
+            return new FileStream(Path.Combine(data, ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new InvalidOperationException($"the data folder {data} is in use by another engine process", ex);
+        }
+    }
+
+    private static void CheckShardCount(string data, int shards)
+    {
+        if (shards < 1 || shards > 256) throw new InvalidOperationException("Engine:Shards must be 1 to 256");
+        var path = Path.Combine(data, "engine.json");
+        if (File.Exists(path))
+        {
+            var stored = JsonDocument.Parse(File.ReadAllText(path)).RootElement.GetProperty("shards").GetInt32();
+            if (stored != shards)
+                throw new InvalidOperationException($"the data folder was created with {stored} shards; Engine:Shards is {shards}. Accounts are routed by shard count, so it cannot change.");
+            return;
+        }
+
+        File.WriteAllText(path, JsonSerializer.Serialize(new { shards }));
+    }
+
+    private static string OperatorKeyOf(EngineOptions options, string data, ILogger log)
+    {
+        if (!string.IsNullOrWhiteSpace(options.OperatorApiKey)) return options.OperatorApiKey;
+        var path = Path.Combine(data, "operator.key");
+        if (File.Exists(path)) return File.ReadAllText(path).Trim();
+        var key = "op_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        File.WriteAllText(path, key);
+        log.LogWarning("generated the operator API key (stored in {Path}; shown once): {Key}", path, key);
+        return key;
+    }
+}

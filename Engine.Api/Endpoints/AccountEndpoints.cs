@@ -180,8 +180,9 @@ public static class AccountEndpoints
     private static async Task<long> WriteAsync(HttpContext http, SequencedEvent e, long last)
     {
         if (e.Sequence <= last) return last;
-        var json = Views.Event(e).ToJsonString();
-        await http.Response.WriteAsync($"id: {e.Sequence}\nevent: {e.Event.GetType().Name}\ndata: {json}\n\n", http.RequestAborted);
+        var view = Views.Event(e);
+        var json = view.ToJsonString(ApiJson.Options);
+        await http.Response.WriteAsync($"id: {e.Sequence}\nevent: {view["type"]}\ndata: {json}\n\n", http.RequestAborted);
         return e.Sequence;
     }
 }

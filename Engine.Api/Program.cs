@@ -18,6 +18,7 @@ builder.Services.AddOpenApi();
 
 var app = builder.Build();
 app.UseMiddleware<ErrorMiddleware>();
+app.UseStatusCodePages(context => Problems.ForBareStatus(context.HttpContext));
 app.MapOpenApi();
 
 app.MapGet("/health/live", () => Results.Ok(new { status = "live" })).WithTags("Health").ExcludeFromDescription();
@@ -30,7 +31,6 @@ OperatorEndpoints.Map(app);
 MarketEndpoints.Map(app);
 AccountEndpoints.Map(app);
 OrderEndpoints.Map(app);
-app.MapFallback(() => Problems.NotFound("no such endpoint"));
 
 app.Run();
 

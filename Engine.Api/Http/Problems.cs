@@ -22,6 +22,15 @@ public static class Problems
         _ => StatusCodes.Status422UnprocessableEntity,
     };
 
+    /// <summary>Gives routing's bare 404, 405 and 415 answers a problem body with a code.</summary>
+    public static Task ForBareStatus(HttpContext http) => http.Response.StatusCode switch
+    {
+        404 => Of(404, "not_found", "no such endpoint").ExecuteAsync(http),
+        405 => Of(405, "method_not_allowed", $"{http.Request.Method} is not allowed on this path").ExecuteAsync(http),
+        415 => Of(415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json").ExecuteAsync(http),
+        _ => Task.CompletedTask,
+    };
+
     public static IResult NotFound(string detail = "not found") => Of(404, "not_found", detail);
 
     public static IResult Unauthorized() => Of(401, "unauthorized", "a valid X-Api-Key header is required");
@@ -33,7 +42,9 @@ public static class Problems
         400 => "Invalid request",
         401 => "Unauthorized",
         404 => "Not found",
+        405 => "Method not allowed",
         409 => "Conflict",
+        415 => "Unsupported media type",
         422 => "Rejected",
         503 => "Unavailable",
         _ => "Error",

@@ -108,12 +108,20 @@ internal sealed class FileShardJournal : IShardJournal
         long length = RandomAccess.GetLength(segment);
         var reader = new SegmentReader(segment, length, ReadBufferBytes);
         long expected = firstSequence;
+        // The end of the last whole batch: only batches that were completely written were ever acknowledged.
+        long wholeEnd = 0;
+        long wholeSequence = firstSequence - 1;
         while (true)
         {
             RecordStatus status = await reader.ReadNextAsync(ct).ConfigureAwait(false);
             if (status == RecordStatus.EndOfSegment)
             {
-                return (length, expected - 1);
+                if (wholeEnd == length)
+                {
+                    return (length, expected - 1);
+                }
+
+                return Cut(wholeEnd, $"incomplete batch: {expected - 1 - wholeSequence} records without the end of their batch");
             }
 
             if (status == RecordStatus.Ok)
@@ -125,6 +133,12 @@ internal sealed class FileShardJournal : IShardJournal
                 }
 
                 expected++;
+                if (reader.LastInBatch)
+                {
+                    wholeEnd = reader.Position;
+                    wholeSequence = reader.Sequence;
+                }
+
                 continue;
             }
 
@@ -139,11 +153,16 @@ internal sealed class FileShardJournal : IShardJournal
                     + "refusing to drop acknowledged records. Restore the shard from a backup or move the damaged segment aside after inspection.");
             }
 
-            RandomAccess.SetLength(segment, badOffset);
+            return Cut(wholeEnd, SegmentReader.Describe(status) + (wholeEnd < badOffset ? " within an incomplete batch" : ""));
+        }
+
+        (long End, long LastSequence) Cut(long at, string why)
+        {
+            RandomAccess.SetLength(segment, at);
             RandomAccess.FlushToDisk(segment);
-            log($"journal shard {shard}: dropped torn tail at offset {badOffset} ({SegmentReader.Describe(status)}) of '{Path.GetFileName(path)}', "
-                + $"{length - badOffset} bytes discarded; last durable sequence is {expected - 1}");
-            return (badOffset, expected - 1);
+            log($"journal shard {shard}: dropped torn tail at offset {at} ({why}) of '{Path.GetFileName(path)}', "
+                + $"{length - at} bytes discarded; last durable sequence is {wholeSequence}");
+            return (at, wholeSequence);
         }
     }
 
@@ -298,7 +317,7 @@ internal sealed class FileShardJournal : IShardJournal
                 sequence++;
                 Span<byte> record = buffer.AsSpan(used, size);
                 payload.CopyTo(record[JournalFormat.HeaderSize..]);
-                JournalFormat.WriteHeader(record, sequence, firstInBatch: i == 0);
+                JournalFormat.WriteHeader(record, sequence, firstInBatch: i == 0, lastInBatch: i == records.Count - 1);
                 used += size;
             }
 

@@ -7,19 +7,25 @@ namespace Engine.Silo.Persistence;
 /// [int32 payload length][int64 stored sequence][uint32 CRC-32C of the 8 stored-sequence bytes + payload][payload].
 /// The top bit of the stored sequence marks the first record of an append batch; it is what lets recovery
 /// tell a torn final batch (drop it) from a damaged record followed by later, acknowledged batches (refuse).
+/// Bit 62 marks the last record of a batch: a batch is whole only up to that record, so a crash that
+/// leaves some of a batch's records intact (a command's events, of which only part reached the disk)
+/// drops the whole batch instead of keeping half a command.
 /// </summary>
 internal static class JournalFormat
 {
     public const int HeaderSize = 16;
     public const int MaxPayloadBytes = 64 * 1024 * 1024;
     private const long FirstInBatchFlag = long.MinValue;
+    private const long LastInBatchFlag = 1L << 62;
+    private const long SequenceMask = LastInBatchFlag - 1;
 
     /// <summary>Fills the header of a record whose payload already sits right after it in <paramref name="record"/>.</summary>
-    public static void WriteHeader(Span<byte> record, long sequence, bool firstInBatch)
+    public static void WriteHeader(Span<byte> record, long sequence, bool firstInBatch, bool lastInBatch)
     {
         int payloadLength = record.Length - HeaderSize;
         BinaryPrimitives.WriteInt32LittleEndian(record, payloadLength);
-        BinaryPrimitives.WriteInt64LittleEndian(record[4..], firstInBatch ? sequence | FirstInBatchFlag : sequence);
+        long stored = sequence | (firstInBatch ? FirstInBatchFlag : 0) | (lastInBatch ? LastInBatchFlag : 0);
+        BinaryPrimitives.WriteInt64LittleEndian(record[4..], stored);
         BinaryPrimitives.WriteUInt32LittleEndian(record[12..], Checksum(record[4..12], record[HeaderSize..]));
     }
 
@@ -32,7 +38,9 @@ internal static class JournalFormat
 
     public static uint ReadChecksum(ReadOnlySpan<byte> header) => BinaryPrimitives.ReadUInt32LittleEndian(header[12..]);
 
-    public static long SequenceOf(long storedSequence) => storedSequence & long.MaxValue;
+    public static long SequenceOf(long storedSequence) => storedSequence & SequenceMask;
+
+    public static bool IsLastInBatch(long storedSequence) => (storedSequence & LastInBatchFlag) != 0;
 
     public static bool IsFirstInBatch(long storedSequence) => storedSequence < 0;
 

@@ -43,6 +43,9 @@ internal sealed class SegmentReader
     /// <summary>Whether the record last returned opened its append batch.</summary>
     public bool FirstInBatch { get; private set; }
 
+    /// <summary>Whether the record last returned closed its append batch.</summary>
+    public bool LastInBatch { get; private set; }
+
     /// <summary>Payload of the record last returned; only valid until the next read.</summary>
     public ReadOnlyMemory<byte> Payload => _buffer.AsMemory(_payloadStart, _payloadLength);
 
@@ -81,6 +84,7 @@ internal sealed class SegmentReader
         long stored = JournalFormat.ReadStoredSequence(record);
         Sequence = JournalFormat.SequenceOf(stored);
         FirstInBatch = JournalFormat.IsFirstInBatch(stored);
+        LastInBatch = JournalFormat.IsLastInBatch(stored);
         _payloadStart = _start + JournalFormat.HeaderSize;
         _payloadLength = length;
         _start += JournalFormat.HeaderSize + length;

@@ -36,9 +36,15 @@ namespace Engine.Silo.Persistence;
 /// </para>
 /// <para>
 /// An order is its spec (flags for its optional fields and booleans, then the fields present) and
-/// its state (flags saying which amendable fields differ from the spec, bit for bit, and which
-/// optional fields are present). Recent events are encoded per type with a one-byte tag; an event
-/// type this codec does not know cannot be written (<see cref="NotSupportedException"/>).
+/// its state: flags, account, status, phase, times, trailing extreme, then only those fields of its
+/// progress that differ, bit for bit, from the order as accepted. Orders come in the order
+/// <see cref="ShardSnapshot.Orders"/> has them (book by book, in insertion order), which restores the
+/// trigger books' tie order. Recent events are encoded per type with a one-byte tag; an event type
+/// this codec does not know cannot be written (<see cref="NotSupportedException"/>).
+/// </para>
+/// <para>
+/// Any change to the layout bumps <see cref="FormatVersion"/>; <see cref="Read"/> rejects other
+/// versions, so an old snapshot is never misread (recovery then falls back to the journal).
 /// </para>
 /// </remarks>
 public static class ShardSnapshotCodec
@@ -136,7 +142,8 @@ public static class ShardSnapshotCodec
     private const int SpecClosePosition = 1 << 12;
     private const int SpecSizeFromParent = 1 << 13;
 
-    // Order state flags: which amendable fields differ from the spec, which optional ones are present.
+    // Order state flags: which fields of the progress differ from the spec or their defaults, which
+    // optional fields are present.
     private const int StateQuantity = 1 << 0;
     private const int StatePrice = 1 << 1;
     private const int StateTrigger = 1 << 2;
@@ -145,8 +152,11 @@ public static class ShardSnapshotCodec
     private const int StateFilled = 1 << 5;
     private const int StateTriggeredPrice = 1 << 6;
     private const int StateTriggeredAt = 1 << 7;
-    private const int StateUpdated = 1 << 8;
-    private const int StateExtreme = 1 << 9;
+    private const int StateReason = 1 << 8;
+    private const int StateUpdated = 1 << 9;
+    private const int StateExtreme = 1 << 10;
+    private const int StateProgress = StateQuantity | StatePrice | StateTrigger | StateRate | StateAmount | StateFilled
+        | StateTriggeredPrice | StateTriggeredAt | StateReason;
 
     private const byte DecimalNull = 0x20;
     private const byte DecimalHigh = 0x40;
@@ -303,39 +313,45 @@ public static class ShardSnapshotCodec
         {
             var s = o.Spec;
             var flags = 0;
-            if (!Same(o.Quantity, s.Quantity)) flags |= StateQuantity;
-            if (!Same(o.Price, s.Price)) flags |= StatePrice;
-            if (!Same(o.TriggerPrice, s.TriggerPrice)) flags |= StateTrigger;
-            if (!Same(o.CallbackRate, s.CallbackRate)) flags |= StateRate;
-            if (!Same(o.CallbackAmount, s.CallbackAmount)) flags |= StateAmount;
-            if (!IsZero(o.FilledQuantity) || !IsZero(o.AverageFillPrice)) flags |= StateFilled;
-            if (o.TriggeredPrice is not null) flags |= StateTriggeredPrice;
-            if (o.TriggeredAt is not null) flags |= StateTriggeredAt;
             if (!o.UpdatedAt.EqualsExact(o.CreatedAt)) flags |= StateUpdated;
             if (o.TrailingExtreme is not null) flags |= StateExtreme;
+            if (o.Progress is { } p)
+            {
+                // Written as what differs from the order as accepted; an unchanged progress reads back as none.
+                if (!Same(p.Quantity, s.Quantity)) flags |= StateQuantity;
+                if (!Same(p.Price, s.Price)) flags |= StatePrice;
+                if (!Same(p.TriggerPrice, s.TriggerPrice)) flags |= StateTrigger;
+                if (!Same(p.CallbackRate, s.CallbackRate)) flags |= StateRate;
+                if (!Same(p.CallbackAmount, s.CallbackAmount)) flags |= StateAmount;
+                if (!IsZero(p.FilledQuantity) || !IsZero(p.AverageFillPrice)) flags |= StateFilled;
+                if (p.TriggeredPrice is not null) flags |= StateTriggeredPrice;
+                if (p.TriggeredAt is not null) flags |= StateTriggeredAt;
+                if (p.Reason is not null) flags |= StateReason;
+            }
 
             Spec(s);
             w.Write7BitEncodedInt(flags);
             Shared(o.Account.Value);
             Enum((int)o.Status);
             Enum((int)o.Phase);
-            if ((flags & StateQuantity) != 0) Decimal(o.Quantity);
-            if ((flags & StatePrice) != 0) Decimal(o.Price);
-            if ((flags & StateTrigger) != 0) Decimal(o.TriggerPrice);
-            if ((flags & StateRate) != 0) Decimal(o.CallbackRate);
-            if ((flags & StateAmount) != 0) Decimal(o.CallbackAmount);
-            if ((flags & StateFilled) != 0)
-            {
-                Decimal(o.FilledQuantity);
-                Decimal(o.AverageFillPrice);
-            }
-
-            if (o.TriggeredPrice is { } tp) Decimal(tp);
-            if (o.TriggeredAt is { } ta) Time(ta);
-            Shared(o.Reason);
             Time(o.CreatedAt);
             if ((flags & StateUpdated) != 0) Time(o.UpdatedAt);
             if (o.TrailingExtreme is { } x) Decimal(x);
+            if (o.Progress is not { } progress) return;
+            if ((flags & StateQuantity) != 0) Decimal(progress.Quantity);
+            if ((flags & StatePrice) != 0) Decimal(progress.Price);
+            if ((flags & StateTrigger) != 0) Decimal(progress.TriggerPrice);
+            if ((flags & StateRate) != 0) Decimal(progress.CallbackRate);
+            if ((flags & StateAmount) != 0) Decimal(progress.CallbackAmount);
+            if ((flags & StateFilled) != 0)
+            {
+                Decimal(progress.FilledQuantity);
+                Decimal(progress.AverageFillPrice);
+            }
+
+            if (progress.TriggeredPrice is { } tp) Decimal(tp);
+            if (progress.TriggeredAt is { } ta) Time(ta);
+            if (progress.Reason is { } reason) Shared(reason);
         }
 
         private void Spec(OrderSpec s)
@@ -736,26 +752,31 @@ public static class ShardSnapshotCodec
             var account = new AccountId(SharedRequired());
             var status = (OrderStatus)r.ReadByte();
             var phase = (OrderPhase)r.ReadByte();
-            var quantity = (flags & StateQuantity) != 0 ? Decimal() : spec.Quantity;
-            var price = (flags & StatePrice) != 0 ? NullableDecimal() : spec.Price;
-            var trigger = (flags & StateTrigger) != 0 ? NullableDecimal() : spec.TriggerPrice;
-            var rate = (flags & StateRate) != 0 ? NullableDecimal() : spec.CallbackRate;
-            var amount = (flags & StateAmount) != 0 ? NullableDecimal() : spec.CallbackAmount;
-            decimal filled = 0m, average = 0m;
-            if ((flags & StateFilled) != 0)
-            {
-                filled = Decimal();
-                average = Decimal();
-            }
-
-            var triggeredPrice = (flags & StateTriggeredPrice) != 0 ? Decimal() : (decimal?)null;
-            var triggeredAt = (flags & StateTriggeredAt) != 0 ? Time() : (DateTimeOffset?)null;
-            var reason = Shared();
             var created = Time();
             var updated = (flags & StateUpdated) != 0 ? Time() : created;
             var extreme = (flags & StateExtreme) != 0 ? Decimal() : (decimal?)null;
-            return new OrderSnapshot(account, spec, status, phase, quantity, price, trigger, rate, amount, filled, average,
-                triggeredPrice, triggeredAt, reason, created, updated, extreme);
+            OrderProgress? progress = null;
+            if ((flags & StateProgress) != 0)
+            {
+                var quantity = (flags & StateQuantity) != 0 ? Decimal() : spec.Quantity;
+                var price = (flags & StatePrice) != 0 ? NullableDecimal() : spec.Price;
+                var trigger = (flags & StateTrigger) != 0 ? NullableDecimal() : spec.TriggerPrice;
+                var rate = (flags & StateRate) != 0 ? NullableDecimal() : spec.CallbackRate;
+                var amount = (flags & StateAmount) != 0 ? NullableDecimal() : spec.CallbackAmount;
+                decimal filled = 0m, average = 0m;
+                if ((flags & StateFilled) != 0)
+                {
+                    filled = Decimal();
+                    average = Decimal();
+                }
+
+                var triggeredPrice = (flags & StateTriggeredPrice) != 0 ? Decimal() : (decimal?)null;
+                var triggeredAt = (flags & StateTriggeredAt) != 0 ? Time() : (DateTimeOffset?)null;
+                var reason = (flags & StateReason) != 0 ? SharedRequired() : null;
+                progress = new OrderProgress(quantity, price, trigger, rate, amount, filled, average, triggeredPrice, triggeredAt, reason);
+            }
+
+            return new OrderSnapshot(account, spec, status, phase, created, updated, extreme, progress);
         }
 
         private OrderSpec Spec()

@@ -196,16 +196,30 @@ public sealed class EngineSilo : IAsyncDisposable
             return;
         }
 
-        File.WriteAllText(path, JsonSerializer.Serialize(new { shards }));
+        WriteDurably(path, JsonSerializer.Serialize(new { shards }));
+    }
+
+    /// <summary>Temp file, fsync, rename, directory fsync: after a power cut the file is whole or absent.</summary>
+    private static void WriteDurably(string path, string content)
+    {
+        var temp = path + ".tmp";
+        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            file.Write(System.Text.Encoding.UTF8.GetBytes(content));
+            file.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, path, overwrite: true);
+        DirectorySync.Flush(Path.GetDirectoryName(path)!);
     }
 
     private static string OperatorKeyOf(EngineOptions options, string data, ILogger log)
     {
         if (!string.IsNullOrWhiteSpace(options.OperatorApiKey)) return options.OperatorApiKey;
         var path = Path.Combine(data, "operator.key");
-        if (File.Exists(path)) return File.ReadAllText(path).Trim();
+        if (File.Exists(path) && File.ReadAllText(path).Trim() is { Length: > 0 } stored) return stored;
         var key = "op_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-        File.WriteAllText(path, key);
+        WriteDurably(path, key);
         log.LogWarning("generated the operator API key (stored in {Path}; shown once): {Key}", path, key);
         return key;
     }

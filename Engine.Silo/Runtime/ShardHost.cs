@@ -142,8 +142,9 @@ internal sealed class ShardHost : IAsyncDisposable
                 }
             }
 
-            foreach (var work in batch) work.Complete(failure);
+            // Publish before answering: a client that got its 201 must find its new API key registered.
             if (failure is null && recorded.Count > 0) _publish(recorded.ToArray());
+            foreach (var work in batch) work.Complete(failure);
             batch.Clear();
             events.Clear();
             records.Clear();

@@ -48,11 +48,12 @@ public sealed class FileJournalStoreTests : JournalStoreContract, IDisposable
         await using var store = NewStore();
         IShardJournal journal = await store.OpenShardAsync(0);
 
-        Assert.Equal(9, journal.LastSequence);
-        Assert.Contains(_log, line => line.Contains($"journal shard 0: dropped torn tail at offset {9 * RecordBytes} (truncated record)", StringComparison.Ordinal));
-        Assert.Equal(9 * RecordBytes, new FileInfo(SegmentPath(0, 1)).Length);
-        Assert.Equal(10, await journal.AppendAsync(Batch(0, 10, 1)));
-        AssertRecords(await ReadAllAsync(journal), shard: 0, first: 1, last: 10);
+        // The whole unfinished batch goes: its intact first four records were never acknowledged either.
+        Assert.Equal(5, journal.LastSequence);
+        Assert.Contains(_log, line => line.Contains($"journal shard 0: dropped torn tail at offset {5 * RecordBytes} (truncated record within an incomplete batch)", StringComparison.Ordinal));
+        Assert.Equal(5 * RecordBytes, new FileInfo(SegmentPath(0, 1)).Length);
+        Assert.Equal(6, await journal.AppendAsync(Batch(0, 6, 1)));
+        AssertRecords(await ReadAllAsync(journal), shard: 0, first: 1, last: 6);
     }
 
     [Fact]
@@ -64,10 +65,10 @@ public sealed class FileJournalStoreTests : JournalStoreContract, IDisposable
         await using var store = NewStore();
         IShardJournal journal = await store.OpenShardAsync(0);
 
-        Assert.Equal(9, journal.LastSequence);
-        Assert.Contains(_log, line => line.Contains($"journal shard 0: dropped torn tail at offset {9 * RecordBytes} (checksum mismatch)", StringComparison.Ordinal));
-        Assert.Equal(10, await journal.AppendAsync(Batch(0, 10, 1)));
-        AssertRecords(await ReadAllAsync(journal), shard: 0, first: 1, last: 10);
+        Assert.Equal(5, journal.LastSequence);
+        Assert.Contains(_log, line => line.Contains($"journal shard 0: dropped torn tail at offset {5 * RecordBytes} (checksum mismatch within an incomplete batch)", StringComparison.Ordinal));
+        Assert.Equal(6, await journal.AppendAsync(Batch(0, 6, 1)));
+        AssertRecords(await ReadAllAsync(journal), shard: 0, first: 1, last: 6);
     }
 
     [Fact]
@@ -81,9 +82,26 @@ public sealed class FileJournalStoreTests : JournalStoreContract, IDisposable
         await using var store = NewStore();
         IShardJournal journal = await store.OpenShardAsync(0);
 
-        Assert.Equal(6, journal.LastSequence);
-        Assert.Contains(_log, line => line.Contains($"dropped torn tail at offset {6 * RecordBytes} (checksum mismatch)", StringComparison.Ordinal));
-        AssertRecords(await ReadAllAsync(journal), shard: 0, first: 1, last: 6);
+        Assert.Equal(5, journal.LastSequence);
+        Assert.Contains(_log, line => line.Contains($"dropped torn tail at offset {5 * RecordBytes} (checksum mismatch within an incomplete batch)", StringComparison.Ordinal));
+        AssertRecords(await ReadAllAsync(journal), shard: 0, first: 1, last: 5);
+    }
+
+    [Fact]
+    public async Task OpenShardAsync_BatchCutAtRecordBoundary_DropsTheWholeBatch()
+    {
+        // Every remaining record is intact, but the batch's last record never reached the disk: the
+        // batch (one command's events, say) must not survive in part.
+        await WriteBatchesAsync(5, 5);
+        CutFile(SegmentPath(0, 1), 2 * RecordBytes);
+
+        await using var store = NewStore();
+        IShardJournal journal = await store.OpenShardAsync(0);
+
+        Assert.Equal(5, journal.LastSequence);
+        Assert.Contains(_log, line => line.Contains($"dropped torn tail at offset {5 * RecordBytes} (incomplete batch: 3 records without the end of their batch)", StringComparison.Ordinal));
+        Assert.Equal(5 * RecordBytes, new FileInfo(SegmentPath(0, 1)).Length);
+        AssertRecords(await ReadAllAsync(journal), shard: 0, first: 1, last: 5);
     }
 
     [Fact]

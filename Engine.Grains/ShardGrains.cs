@@ -127,12 +127,20 @@ public sealed partial class ShardGrains
     {
         _now = now;
         _out = output;
+        if (!_expiries.TryPeek(out _, out var first) || first > now) return;
+        // The heap's order among equal times depends on its history; a replayed or restored shard must
+        // expire in the same order as the live one, so due orders go by (time, order number).
+        var due = new List<(DateTimeOffset At, long Number)>();
         while (_expiries.TryPeek(out var number, out var at) && at <= now)
         {
             _expiries.Dequeue();
+            due.Add((at, number));
+        }
+
+        due.Sort();
+        foreach (var (at, number) in due)
             if (_orders.TryGetValue(number, out var order) && order.IsLive && order.Spec.ExpireAt == at)
                 Finish(order, new OrderExpired(number, OrderReasons.GtdExpired) { At = now, Account = order.Account });
-        }
     }
 
     private static string CommandName(Command c)

@@ -4,18 +4,21 @@ using Engine.Grains.Pricing;
 
 namespace Engine.Api.Contracts;
 
-public sealed record CreateAccountRequest(string? Name, string? ClientOrderId);
+// Optional members have default values: the OpenAPI generator lists every constructor parameter
+// without one as required.
+
+public sealed record CreateAccountRequest(string? Name, string? ClientOrderId = null);
 
 /// <summary>A deposit or withdrawal in USDT.</summary>
-public sealed record AmountRequest(decimal? Amount, string? ClientOrderId);
+public sealed record AmountRequest(decimal? Amount, string? ClientOrderId = null);
 
-public sealed record CreateBucketRequest(string? Name, decimal? Allocation, string? ClientOrderId);
+public sealed record CreateBucketRequest(string? Name, decimal? Allocation = null, string? ClientOrderId = null);
 
-public sealed record TransferRequest(TransferDirection? Direction, decimal? Amount, string? ClientOrderId);
+public sealed record TransferRequest(TransferDirection? Direction, decimal? Amount, string? ClientOrderId = null);
 
 public sealed record LeverageRequest(string? Symbol, int? Leverage);
 
-public sealed record TickRequest(string? Source, string? Symbol, decimal? Price, DateTimeOffset? Timestamp);
+public sealed record TickRequest(string? Source, string? Symbol, decimal? Price, DateTimeOffset? Timestamp = null);
 
 public sealed record TicksRequest(IReadOnlyList<TickRequest>? Ticks);
 
@@ -40,7 +43,7 @@ public sealed record OrderRequestBody
 }
 
 /// <summary>A bracket exit (triggerPrice, optional limit price) or a straddle exit (distance, a fraction).</summary>
-public sealed record ExitBody(decimal? TriggerPrice, decimal? Price, decimal? Distance);
+public sealed record ExitBody(decimal? TriggerPrice = null, decimal? Price = null, decimal? Distance = null);
 
 public sealed record OrderListRequestBody
 {
@@ -60,4 +63,4 @@ public sealed record OrderListRequestBody
     public TriggerSource? TriggerBy { get; init; }
 }
 
-public sealed record AmendOrderRequest(decimal? Quantity, decimal? Price, decimal? TriggerPrice, decimal? CallbackRate);
+public sealed record AmendOrderRequest(decimal? Quantity = null, decimal? Price = null, decimal? TriggerPrice = null, decimal? CallbackRate = null);

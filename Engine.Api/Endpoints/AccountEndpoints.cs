@@ -2,6 +2,7 @@ using Engine.Api.Contracts;
 using Engine.Api.Http;
 using Engine.Grains;
 using Engine.Grains.Accounts;
+using Engine.Grains.Events;
 using Engine.Silo.Runtime;
 
 namespace Engine.Api.Endpoints;
@@ -27,7 +28,7 @@ public static class AccountEndpoints
             var body = await RequestBody.ReadAsync<AmountRequest>(http);
             if (body.Amount is not { } amount) throw new ProblemException(400, "invalid_amount", "amount is required");
             return await Send.CommandAsync(silo, new Withdraw(amount) { Account = id }, 200, (g, _) => Views.Account(g, g.FindAccount(id)!),
-                RequestBody.IdempotencyKey(http, body.ClientOrderId), body);
+                RequestBody.IdempotencyKey(http, body.ClientOrderId), RequestBody.Scoped(http, body));
         })
         .Accepts<AmountRequest>("application/json")
         .Produces<AccountResponse>()
@@ -39,7 +40,7 @@ public static class AccountEndpoints
             var body = await RequestBody.ReadAsync<CreateBucketRequest>(http);
             var command = new CreateBucket(body.Name ?? "", body.Allocation ?? 0m) { Account = id };
             return await Send.CommandAsync(silo, command, 201, (g, r) => Views.Bucket(g, g.FindAccount(id)!.FindBucket((BucketId)r.Value!)!),
-                RequestBody.IdempotencyKey(http, body.ClientOrderId), body);
+                RequestBody.IdempotencyKey(http, body.ClientOrderId), RequestBody.Scoped(http, body));
         })
         .Accepts<CreateBucketRequest>("application/json")
         .Produces<BucketResponse>(201)
@@ -71,7 +72,7 @@ public static class AccountEndpoints
             if (body.Amount is not { } amount) throw new ProblemException(400, "invalid_amount", "amount is required");
             var bucket = new BucketId(bucketId);
             return await Send.CommandAsync(silo, new TransferFunds(bucket, direction, amount) { Account = id }, 200,
-                (g, _) => Views.Bucket(g, g.FindAccount(id)!.FindBucket(bucket)!), RequestBody.IdempotencyKey(http, body.ClientOrderId), body);
+                (g, _) => Views.Bucket(g, g.FindAccount(id)!.FindBucket(bucket)!), RequestBody.IdempotencyKey(http, body.ClientOrderId), RequestBody.Scoped(http, body));
         })
         .Accepts<TransferRequest>("application/json")
         .Produces<BucketResponse>()
@@ -85,7 +86,7 @@ public static class AccountEndpoints
             if (body.Leverage is not { } leverage) throw new ProblemException(400, "invalid_leverage", "leverage is required");
             var bucket = new BucketId(bucketId);
             return await Send.CommandAsync(silo, new SetLeverage(bucket, body.Symbol, leverage) { Account = id }, 200,
-                (g, _) => Views.Bucket(g, g.FindAccount(id)!.FindBucket(bucket)!));
+                (g, _) => Views.Bucket(g, g.FindAccount(id)!.FindBucket(bucket)!), RequestBody.IdempotencyKey(http, null), RequestBody.Scoped(http, body));
         })
         .Accepts<LeverageRequest>("application/json")
         .Produces<BucketResponse>()
@@ -129,7 +130,7 @@ public static class AccountEndpoints
             }
 
             var view = await silo.QueryAsync(id, g => g.FindAccount(id) is { } a
-                ? a.Events.Where(e => e.Sequence > from).Take(1000).Select(Views.Event).ToArray()
+                ? a.Events.Where(e => e.Sequence > from && Shown(e)).Take(1000).Select(Views.Event).ToArray()
                 : null);
             return view is null ? Problems.NotFound("account not found") : Results.Json(view, ApiJson.Options);
         })
@@ -152,11 +153,7 @@ public static class AccountEndpoints
     {
         using var subscription = silo.Events.Subscribe(id);
         var history = await silo.QueryAsync(id, g => g.FindAccount(id)?.Events.Where(e => e.Sequence > after).ToArray());
-        if (history is null)
-        {
-            http.Response.StatusCode = 404;
-            return;
-        }
+        if (history is null) throw new ProblemException(404, "not_found", "account not found");
 
         http.Response.Headers.ContentType = "text/event-stream";
         http.Response.Headers.CacheControl = "no-cache";
@@ -177,9 +174,16 @@ public static class AccountEndpoints
         }
     }
 
+    /// <summary>
+    /// Stored idempotent responses are the runtime's bookkeeping, not something that happened to the
+    /// account; their bodies (an account creation's holds the API key) stay out of the event feed.
+    /// </summary>
+    private static bool Shown(SequencedEvent e) => e.Event is not IdempotentResponseRecorded;
+
     private static async Task<long> WriteAsync(HttpContext http, SequencedEvent e, long last)
     {
         if (e.Sequence <= last) return last;
+        if (!Shown(e)) return e.Sequence;
         var view = Views.Event(e);
         var json = view.ToJsonString(ApiJson.Options);
         await http.Response.WriteAsync($"id: {e.Sequence}\nevent: {view["type"]}\ndata: {json}\n\n", http.RequestAborted);

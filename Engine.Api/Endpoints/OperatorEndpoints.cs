@@ -13,6 +13,12 @@ public static class OperatorEndpoints
     /// <summary>Most ticks one request may carry.</summary>
     public const int MaxTicks = 10_000;
 
+    /// <summary>
+    /// How far ahead of the engine clock a tick may be stamped (feeds' clocks drift). A tick from further
+    /// ahead would stay fresh for that long and make the source ignore every correctly stamped tick after it.
+    /// </summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromSeconds(60);
+
     public static void Map(IEndpointRouteBuilder app)
     {
         var v1 = app.MapGroup("/v1").WithTags("Operator");
@@ -28,7 +34,7 @@ public static class OperatorEndpoints
                 : "a" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("account:" + key)))[..16];
             var apiKey = "ak_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
             var command = new OpenAccount(body.Name ?? "", AccountDirectory.Hash(apiKey)) { Account = new AccountId(accountId) };
-            return await Send.CommandAsync(silo, command, 201, (_, _) => new CreatedAccountResponse(accountId, apiKey), key, body);
+            return await Send.CommandAsync(silo, command, 201, (_, _) => new CreatedAccountResponse(accountId, apiKey), key, RequestBody.Scoped(http, body));
         })
         .Accepts<CreateAccountRequest>("application/json")
         .Produces<CreatedAccountResponse>(201)
@@ -41,19 +47,19 @@ public static class OperatorEndpoints
             if (body.Amount is not { } amount) throw new ProblemException(400, "invalid_amount", "amount is required");
             var command = new Deposit(amount) { Account = new AccountId(accountId) };
             return await Send.CommandAsync(silo, command, 200, (g, _) => Views.Account(g, g.FindAccount(command.Account)!),
-                RequestBody.IdempotencyKey(http, body.ClientOrderId), body);
+                RequestBody.IdempotencyKey(http, body.ClientOrderId), RequestBody.Scoped(http, body));
         })
         .Accepts<AmountRequest>("application/json")
         .Produces<AccountResponse>()
         .WithSummary("Credits USDT to an account's wallet (operator key).");
 
-        v1.MapPost("/prices", async (HttpContext http, EngineSilo silo) =>
+        v1.MapPost("/prices", async (HttpContext http, EngineSilo silo, TimeProvider time) =>
         {
             ApiKeys.RequireOperator(http, silo);
             var body = await RequestBody.ReadAsync<TicksRequest>(http);
             if (body.Ticks is not { Count: > 0 and <= MaxTicks } ticks)
                 throw new ProblemException(400, "invalid_ticks", $"ticks must hold 1 to {MaxTicks} ticks");
-            var now = DateTimeOffset.UtcNow;
+            var now = time.GetUtcNow();
             var parsed = new PriceTick[ticks.Count];
             for (var i = 0; i < ticks.Count; i++)
             {
@@ -64,6 +70,8 @@ public static class OperatorEndpoints
                     throw new ProblemException(400, "unknown_symbol", $"ticks[{i}].symbol is not a known symbol");
                 if (t.Price is not { } price || price <= 0m || price > ShardGrains.MaxNumber)
                     throw new ProblemException(400, "invalid_price", $"ticks[{i}].price must be greater than 0 and at most {ShardGrains.MaxNumber}");
+                if (t.Timestamp is { } stamp && stamp > now + MaxClockSkew)
+                    throw new ProblemException(400, "invalid_timestamp", $"ticks[{i}].timestamp is more than {MaxClockSkew.TotalSeconds} s ahead of the engine clock");
                 parsed[i] = new PriceTick(t.Source, t.Symbol, price, t.Timestamp ?? now);
             }
 

@@ -78,7 +78,8 @@ public static class OrderEndpoints
             var number = OrderNumber(id, orderId);
             var body = await RequestBody.ReadAsync<AmendOrderRequest>(http);
             var command = new AmendOrder(number, body.Quantity, body.Price, body.TriggerPrice, body.CallbackRate) { Account = id };
-            return await Send.CommandAsync(silo, command, 200, (g, _) => Views.Order(g, g.FindOrder(id, number)!));
+            return await Send.CommandAsync(silo, command, 200, (g, _) => Views.Order(g, g.FindOrder(id, number)!),
+                RequestBody.IdempotencyKey(http, null), RequestBody.Scoped(http, body));
         })
         .Accepts<AmendOrderRequest>("application/json")
         .Produces<OrderResponse>()
@@ -88,7 +89,8 @@ public static class OrderEndpoints
         {
             var id = ApiKeys.RequireAccount(http, silo, accountId);
             var number = OrderNumber(id, orderId);
-            return await Send.CommandAsync(silo, new CancelOrder(number) { Account = id }, 200, (g, _) => Views.Order(g, g.FindOrder(id, number)!));
+            return await Send.CommandAsync(silo, new CancelOrder(number) { Account = id }, 200, (g, _) => Views.Order(g, g.FindOrder(id, number)!),
+                RequestBody.IdempotencyKey(http, null), RequestBody.Scoped(http, null));
         })
         .Produces<OrderResponse>()
         .WithSummary("Cancels an order; answers it with status cancelled.");
@@ -97,7 +99,8 @@ public static class OrderEndpoints
         {
             var id = ApiKeys.RequireAccount(http, silo, accountId);
             var command = new CancelOrders(symbol, bucketId is null ? null : new BucketId(bucketId)) { Account = id };
-            return await Send.CommandAsync(silo, command, 200, (_, r) => new CancelledCountResponse((int)r.Value!));
+            return await Send.CommandAsync(silo, command, 200, (_, r) => new CancelledCountResponse((int)r.Value!),
+                RequestBody.IdempotencyKey(http, null), RequestBody.Scoped(http, http.Request.QueryString.Value));
         })
         .Produces<CancelledCountResponse>()
         .WithSummary("Cancels every open order, optionally only of a symbol or a bucket.");
@@ -107,7 +110,7 @@ public static class OrderEndpoints
             var id = ApiKeys.RequireAccount(http, silo, accountId);
             var command = new ClosePosition(new BucketId(bucketId), symbol) { Account = id };
             var key = RequestBody.IdempotencyKey(http, null);
-            return await Send.CommandAsync(silo, command, 201, (g, r) => Views.Order(g, g.FindOrder(id, (long)r.Value!)!), key, new { bucketId, symbol });
+            return await Send.CommandAsync(silo, command, 201, (g, r) => Views.Order(g, g.FindOrder(id, (long)r.Value!)!), key, RequestBody.Scoped(http, null));
         })
         .Produces<OrderResponse>(201)
         .WithSummary("Closes a position with a reduce-only market order; answers the closing order.");

@@ -28,6 +28,16 @@ public static class RequestBody
     public static string HashOf<T>(T value) =>
         Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(value, ApiJson.Options)));
 
+    /// <summary>
+    /// What an idempotency key is bound to: the method and path as well as the body. Keys live per
+    /// account, shared by all its endpoints (and by the operator's deposits), so the same key and body
+    /// sent to another endpoint or bucket is another request (a conflict), never a replay of the first.
+    /// </summary>
+    public static object Scoped(HttpContext http, object? body) =>
+        new ScopedRequest(http.Request.Method, http.Request.Path.Value ?? "", body);
+
+    private sealed record ScopedRequest(string Method, string Path, object? Body);
+
     /// <summary>The idempotency key of a request: the Idempotency-Key header, or the body's clientOrderId.</summary>
     public static string? IdempotencyKey(HttpContext http, string? clientOrderId)
     {
@@ -37,10 +47,16 @@ public static class RequestBody
         return key;
     }
 
+    /// <summary>
+    /// Syntax errors (a truncated or broken document) come from the reader, wrapped with the path
+    /// reached so far: they are malformed JSON, not a problem of the field that happened to be last.
+    /// </summary>
+    private static bool IsSyntaxError(JsonException ex) => ex.InnerException is JsonException;
+
     private static string CodeOf(JsonException ex)
     {
         var path = ex.Path;
-        if (string.IsNullOrEmpty(path) || path == "$") return "malformed_json";
+        if (IsSyntaxError(ex) || string.IsNullOrEmpty(path) || path == "$") return "malformed_json";
         var field = path.Split('.', StringSplitOptions.RemoveEmptyEntries).Last();
         var cut = field.IndexOf('[');
         if (cut >= 0) field = field[..cut];
@@ -51,7 +67,7 @@ public static class RequestBody
     }
 
     private static string DetailOf(JsonException ex) =>
-        string.IsNullOrEmpty(ex.Path) || ex.Path == "$"
+        IsSyntaxError(ex) || string.IsNullOrEmpty(ex.Path) || ex.Path == "$"
             ? "the body is not valid JSON for this request"
             : $"{ex.Path.TrimStart('$', '.')}: {(ex.InnerException?.Message ?? ex.Message).Split(" Path:")[0]}";
 }

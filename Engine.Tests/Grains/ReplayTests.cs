@@ -92,6 +92,24 @@ public sealed class ReplayTests
         AssertSameState(workload.Shard.Fingerprint(), restored.Fingerprint());
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(7)]
+    public void Apply_ShardRecoveredFromTheJournalAlone_DecidesLikeTheLiveShard(int seed)
+    {
+        var workload = new RandomWorkload(seed, new ShardOptions());
+        workload.Run(batches: 600);
+        var recovered = RandomWorkload.NewShard(new ShardOptions());
+        foreach (var e in workload.Journal) recovered.Apply(JsonRoundTrip(e));
+        foreach (var symbol in RandomWorkload.Symbols) recovered.PrimeQuote(symbol, workload.Shard.QuoteOf(symbol));
+
+        workload.Mirror = recovered;
+        workload.Run(batches: 900);
+
+        AssertSameState(workload.Shard.Fingerprint(), recovered.Fingerprint());
+    }
+
     [Fact]
     public void Apply_AmendedTrailingStop_StaysInItsBookAndFires()
     {
@@ -116,6 +134,22 @@ public sealed class ReplayTests
         Assert.Equal(60_000m, shard.TrailingExtreme(shard.FindOrder(a, number)!));
         shard.OnPrices("BTC-USDT", new Quote(null, 58_700m, null), now, events);
         Assert.Contains(events, e => e is OrderTriggered t && t.Order == number);
+    }
+
+    [Fact]
+    public void Restore_SnapshotThatContradictsItself_ThrowsInvalidData()
+    {
+        var workload = new RandomWorkload(12, SmallHistories);
+        workload.Run(batches: 300);
+        var snapshot = workload.Shard.Capture();
+        Assert.NotEmpty(snapshot.Orders);
+
+        var orphan = snapshot with { Accounts = snapshot.Accounts.Where(a => a.Id != snapshot.Orders[0].Account).ToArray() };
+        var duplicate = snapshot with { Orders = [.. snapshot.Orders, snapshot.Orders[0]] };
+        var badRank = snapshot with { IndexedOrders = snapshot.Orders.Length + 1 };
+
+        foreach (var bad in new[] { orphan, duplicate, badRank })
+            Assert.Throws<InvalidDataException>(() => ShardGrains.Restore(bad, RandomWorkload.Catalog, RandomWorkload.Venue, SmallHistories));
     }
 
     internal static readonly JsonSerializerOptions Json = new();

@@ -44,7 +44,7 @@ public sealed partial class ShardGrains
         if (string.IsNullOrWhiteSpace(c.Name) || c.Name.Length > 100)
             return Reject(Rejection.Invalid("invalid_name", "name must be 1 to 100 characters"));
         if (c.Allocation < 0m || c.Allocation > MaxAmount)
-            return Reject(Rejection.Invalid("invalid_amount", "allocation must be between 0 and 1e12"));
+            return Reject(Rejection.Invalid("invalid_allocation", "allocation must be between 0 and 1e12"));
         if (c.Allocation > account.WalletBalance)
             return Reject(Rejection.Business("insufficient_balance", $"wallet holds {account.WalletBalance}"));
         var id = BucketId.For(account.Id, account.BucketCount + 1);

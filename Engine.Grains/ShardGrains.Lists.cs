@@ -17,8 +17,8 @@ public sealed partial class ShardGrains
             return seen.BodyHash == c.BodyHash
                 ? new CommandResult(null, [], ListId.For(account.Id, seen.Order), Replayed: true)
                 : Reject(new Rejection(RejectionKind.Conflict, "duplicate_client_order_id", $"clientOrderId {cid} was used for another request"));
-        if (r.ClientOrderId is { Length: 0 or > 64 })
-            return Reject(Rejection.Invalid("invalid_client_order_id", "clientOrderId must be 1 to 64 characters"));
+        if (r.ClientOrderId is { } listCid && !IsValidClientId(listCid))
+            return Reject(Rejection.Invalid("invalid_client_order_id", ClientIdRule));
 
         var built = r.Type switch
         {
@@ -53,7 +53,8 @@ public sealed partial class ShardGrains
         return Ok(listId);
     }
 
-    internal static string ListKey(string clientOrderId) => "list:" + clientOrderId;
+    /// <summary>Lists share the client-id table with orders; '#' cannot start a valid client id, so the keys never collide.</summary>
+    internal static string ListKey(string clientOrderId) => "#" + clientOrderId;
 
     private (List<OrderSpec>? Specs, Rejection? Rejection) Member(Account account, OrderListRequest list, OrderRequest? r, long number, string what)
     {

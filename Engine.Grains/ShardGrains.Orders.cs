@@ -147,8 +147,8 @@ public sealed partial class ShardGrains
         bucket = found;
         if (Instruments.Find(r.Symbol) is not { } inst) return Rejection.Invalid("unknown_symbol", $"unknown symbol {r.Symbol}");
         instrument = inst;
-        if (r.ClientOrderId is { Length: 0 or > 64 })
-            return Rejection.Invalid("invalid_client_order_id", "clientOrderId must be 1 to 64 characters");
+        if (r.ClientOrderId is { } cid && !IsValidClientId(cid))
+            return Rejection.Invalid("invalid_client_order_id", ClientIdRule);
 
         if (r.ClosePosition)
         {
@@ -217,6 +217,18 @@ public sealed partial class ShardGrains
             && qty * reference < inst.MinNotional && !r.ReduceOnly)
             return Rejection.Invalid("notional_below_minimum", $"notional {qty * reference} is below the minimum {inst.MinNotional}");
         return null;
+    }
+
+    internal const string ClientIdRule = "clientOrderId must be 1 to 64 characters of A-Z, a-z, 0-9 and . _ : / -";
+
+    /// <summary>Client ids keep to a plain alphabet, which leaves other characters free to namespace internal keys.</summary>
+    internal static bool IsValidClientId(string id)
+    {
+        if (id.Length is 0 or > 64) return false;
+        foreach (var c in id)
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '/' or '-'))
+                return false;
+        return true;
     }
 
     private static Rejection? QuantityProblem(Instrument inst, decimal q)

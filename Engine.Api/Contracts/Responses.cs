@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Engine.Grains.Events;
 using Engine.Grains.Margin;
 using Engine.Grains.Orders;
@@ -107,6 +108,14 @@ public sealed record InstrumentResponse(
 
 public sealed record SourcePriceResponse(string Source, decimal Price, DateTimeOffset Timestamp, bool Included);
 
-public sealed record PriceResponse(string Symbol, decimal? Last, decimal? Index, decimal? Mark, bool Degraded, DateTimeOffset? Timestamp, IReadOnlyList<SourcePriceResponse> Sources);
+/// <summary>A symbol's prices; null until the first tick arrives.</summary>
+public sealed record PriceResponse(
+    string Symbol,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] decimal? Last,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] decimal? Index,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] decimal? Mark,
+    bool Degraded,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? Timestamp,
+    IReadOnlyList<SourcePriceResponse> Sources);
 
 public sealed record AcceptedTicksResponse(int Accepted);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Engine.Api.Contracts;
 using Engine.Api.Http;
 using Engine.Grains;
@@ -32,9 +33,16 @@ public static class OperatorEndpoints
             var accountId = key is null
                 ? "a" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))
                 : "a" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("account:" + key)))[..16];
-            var apiKey = "ak_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+            var apiKey = silo.Directory.KeyFor(new AccountId(accountId));
             var command = new OpenAccount(body.Name ?? "", AccountDirectory.Hash(apiKey)) { Account = new AccountId(accountId) };
-            return await Send.CommandAsync(silo, command, 201, (_, _) => new CreatedAccountResponse(accountId, apiKey), key, RequestBody.Scoped(http, body));
+            // The stored response leaves the key out (the journal holds only its hash); a repeat derives it again.
+            var idem = key is null
+                ? null
+                : new IdempotencyRequest(key, RequestBody.HashOf(RequestBody.Scoped(http, body)), 201,
+                    _ => JsonSerializer.Serialize(new { accountId }, ApiJson.Options));
+            var outcome = await silo.SendAsync(new CommandEnvelope(command, null, idem));
+            if (outcome.Result.Rejection is { } rejection) return Problems.Of(rejection);
+            return Results.Json(new CreatedAccountResponse(accountId, apiKey), ApiJson.Options, statusCode: 201);
         })
         .Accepts<CreateAccountRequest>("application/json")
         .Produces<CreatedAccountResponse>(201)

@@ -72,7 +72,7 @@ public sealed class EngineSilo : IAsyncDisposable
             CheckShardCount(data, options.Shards);
             var operatorKey = OperatorKeyOf(options, data, log);
             store ??= new FileJournalStore(data, line => log.LogWarning("{Line}", line));
-            var directory = new AccountDirectory();
+            var directory = new AccountDirectory(SecretOf(data));
             var hub = new AccountEventHub();
             var venue = new PaperVenue(options.Slippage);
             var shardOptions = options.ToShardOptions();
@@ -211,6 +211,16 @@ public sealed class EngineSilo : IAsyncDisposable
 
         File.Move(temp, path, overwrite: true);
         DirectorySync.Flush(Path.GetDirectoryName(path)!);
+    }
+
+    /// <summary>The data folder's secret for deriving account keys: generated once, never logged.</summary>
+    private static byte[] SecretOf(string data)
+    {
+        var path = Path.Combine(data, "account-keys.secret");
+        if (File.Exists(path) && File.ReadAllText(path).Trim() is { Length: 64 } stored) return Convert.FromHexString(stored);
+        var secret = RandomNumberGenerator.GetBytes(32);
+        WriteDurably(path, Convert.ToHexStringLower(secret));
+        return secret;
     }
 
     private static string OperatorKeyOf(EngineOptions options, string data, ILogger log)

@@ -179,7 +179,7 @@ public sealed class AccountApiTests(EngineApp app) : IClassFixture<EngineApp>
     [Theory]
     [InlineData("{\"name\":\"\",\"allocation\":\"1\"}", "invalid_name")]
     [InlineData("{\"allocation\":\"1\"}", "invalid_name")]
-    [InlineData("{\"name\":\"x\",\"allocation\":\"-1\"}", "invalid_amount")]
+    [InlineData("{\"name\":\"x\",\"allocation\":\"-1\"}", "invalid_allocation")]
     [InlineData("{\"name\":\"x\",\"allocation\":\"1e400\"}", "invalid_allocation")]
     [InlineData("{\"name\":\"x\",\"allocation\":[]}", "invalid_allocation")]
     public async Task CreateBucket_InvalidBody_Returns400AndChangesNothing(string body, string code)

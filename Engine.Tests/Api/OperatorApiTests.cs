@@ -49,6 +49,35 @@ public sealed class OperatorApiTests(EngineApp app) : IClassFixture<EngineApp>
     }
 
     [Fact]
+    public async Task CreateAccount_IdempotentCreation_ApiKeyNeverWrittenToTheDataFolder()
+    {
+        var key = Key("secret-" + Guid.NewGuid().ToString("N"));
+        var created = (await app.PostAsync("/v1/accounts", new { name = "dave" }, EngineApp.OperatorKey, key)).Status(HttpStatusCode.Created);
+        var apiKey = created.Str("apiKey");
+        // The repeat answers the same key although only its hash was journaled.
+        var repeat = (await app.PostAsync("/v1/accounts", new { name = "dave" }, EngineApp.OperatorKey, key)).Status(HttpStatusCode.Created);
+        Assert.Equal(apiKey, repeat.Str("apiKey"));
+        (await app.GetAsync($"/v1/accounts/{created.Str("accountId")}", apiKey)).Status(HttpStatusCode.OK);
+
+        var needle = System.Text.Encoding.UTF8.GetBytes(apiKey);
+        var files = Directory.EnumerateFiles(app.DataDirectory, "*", SearchOption.AllDirectories)
+            .Where(f => System.IO.Path.GetFileName(f) is not (".lock" or "LOCK")) // empty, and held exclusively by the engine
+            .ToList();
+        Assert.Contains(files, f => f.EndsWith(".seg", StringComparison.Ordinal));
+        foreach (var file in files)
+        {
+            byte[] bytes;
+            using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            {
+                bytes = new byte[stream.Length];
+                stream.ReadExactly(bytes);
+            }
+
+            Assert.True(bytes.AsSpan().IndexOf(needle) < 0, $"the API key was found in {file}");
+        }
+    }
+
+    [Fact]
     public async Task CreateAccount_SameIdempotencyKeyOtherName_Returns409AndKeepsFirstAccount()
     {
         var key = Key("open-" + Guid.NewGuid().ToString("N"));

@@ -19,6 +19,8 @@ public sealed partial class ShardGrains
     {
         if (!TryAccount(c.Account, out var account, out var rejected)) return rejected;
         var r = c.Request;
+        if (r.ClientOrderId is { } badCid && !IsValidClientId(badCid))
+            return Reject(Rejection.Invalid("invalid_client_order_id", ClientIdRule));
         if (r.ClientOrderId is { } cid && account.ClientOrderIds.TryGetValue(cid, out var seen))
             return seen.BodyHash == c.BodyHash && _orders.ContainsKey(seen.Order)
                 ? new CommandResult(null, [], seen.Order, Replayed: true)

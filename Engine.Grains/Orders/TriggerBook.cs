@@ -16,9 +16,10 @@ public enum TrailingMoves
 /// </summary>
 /// <remarks>
 /// <para>
-/// A price that fires nothing and moves no trailing extreme costs a handful of comparisons against
-/// cached bests and allocates nothing. A price that fires k entries costs O((k + 1) log n) amortized.
-/// Trailing stops never cost a scan of all trailing stops: see <see cref="TrailingTriggerSide"/>.
+/// A price that fires nothing and moves no trailing extreme costs six comparisons against cached
+/// bests and allocates nothing. Moving trailing extremes costs O(log g) amortized for g groups of
+/// trailing stops sharing an extreme, never a scan of the trailing stops (see
+/// <see cref="TrailingTriggerSide"/>). A price that fires k entries costs O((k + 1) log n) amortized.
 /// </para>
 /// <para>
 /// Rise-side structures store prices negated so that both directions share one implementation that
@@ -34,8 +35,8 @@ public enum TrailingMoves
 /// </para>
 /// <para>
 /// Prices given to <see cref="Evaluate"/>, <see cref="MoveTrailingExtremes"/> and trailing extremes
-/// must be positive: the order in which a trailing group's entries fire is derived from the sign of
-/// its extreme.
+/// must be positive: a trailing group relies on "smaller callback, nearer trigger", which holds only
+/// for a positive extreme.
 /// </para>
 /// </remarks>
 public sealed class TriggerBook
@@ -64,6 +65,9 @@ public sealed class TriggerBook
 
     /// <summary>Live trailing stops.</summary>
     public int TrailingCount => _riseTrailing.Count + _fallTrailing.Count;
+
+    /// <summary>Groups of trailing stops sharing an extreme: what a price that moves extremes pays for.</summary>
+    internal int TrailingGroupCount => _riseTrailing.GroupCount + _fallTrailing.GroupCount;
 
     /// <summary>
     /// A plain level trigger: fires when price &gt;= <paramref name="triggerPrice"/> (Rise) or
@@ -215,13 +219,13 @@ public sealed class TriggerBook
         if (_riseTrailing.WouldFire(negated))
         {
             _riseTrailing.Fire(negated, _firedTrailing);
-            _firedTrailing.DrainSorted(fired);
+            _firedTrailing.DrainSorted(fired, TrailingCount);
         }
 
         if (_fallTrailing.WouldFire(price))
         {
             _fallTrailing.Fire(price, _firedTrailing);
-            _firedTrailing.DrainSorted(fired);
+            _firedTrailing.DrainSorted(fired, TrailingCount);
         }
 
         return moves;

@@ -26,7 +26,8 @@ internal sealed class TrailingFiredBuffer
         _items[_count++] = new Fired(trigger, seq, key);
     }
 
-    public void DrainSorted(List<long> fired)
+    /// <param name="stillLive">Trailing entries left in the book: no later drain can be larger.</param>
+    public void DrainSorted(List<long> fired, int stillLive)
     {
         var items = _items;
         var count = _count;
@@ -56,9 +57,12 @@ internal sealed class TrailingFiredBuffer
         }
 
         _count = 0;
-        if (items.Length > 1024 && count < items.Length / 4)
+
+        // Give back what a burst grew only once the book itself has shrunk, so alternating large and
+        // small bursts do not reallocate every time.
+        if (items.Length > 1024 && items.Length > 4 * stillLive)
         {
-            _items = new Fired[Math.Max(8, count)];
+            _items = new Fired[Math.Max(8, 2 * stillLive)];
         }
     }
 

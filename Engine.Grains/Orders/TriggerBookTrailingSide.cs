@@ -10,7 +10,8 @@ namespace Engine.Grains.Orders;
 /// Entries that share an extreme form a group, and a price moves whole groups rather than entries:
 /// every group whose extreme is below the price merges into one group at the price. Groups are only
 /// ever created by <see cref="Add"/>, so merging is amortized O(1) per price plus O(log g) heap work,
-/// where g is the number of groups (at most the number of distinct extremes).
+/// where g is the number of groups. Live groups have distinct extremes (a dictionary finds the group
+/// an added entry joins), so g is at most the number of distinct extremes.
 /// </para>
 /// <para>
 /// Inside a group every entry shares the extreme, so with the extreme positive (negative on the
@@ -54,9 +55,12 @@ internal sealed class TrailingTriggerSide
 
     private int[] _stack = [];
 
-    // A snapshot restore tends to add runs of entries with one extreme; joining the previous add's
-    // group keeps such runs in one group even when it is not the lowest.
-    private int _lastAddGroup = None;
+    // Live groups by extreme, so that an added entry joins the group at its extreme; without it a
+    // snapshot restore, which adds entries with arbitrary extremes in arbitrary order, would make one
+    // group per entry. Every live group is registered except possibly the lowest, which FindGroup
+    // checks directly: a price that moves only the lowest group — the common case — then touches no
+    // dictionary. Before another group becomes the lowest, the current lowest is registered.
+    private readonly Dictionary<decimal, int> _registered = new();
 
     public TrailingTriggerSide(Dictionary<long, TriggerEntry> entries, bool rateWidens)
     {
@@ -76,6 +80,11 @@ internal sealed class TrailingTriggerSide
         var isNewGroup = group == None;
         if (isNewGroup)
         {
+            if (_extremeCount != 0 && extreme < _groups[_byExtreme[0]].Extreme)
+            {
+                Register(_byExtreme[0]);
+            }
+
             group = NewGroup(extreme);
         }
 
@@ -85,14 +94,11 @@ internal sealed class TrailingTriggerSide
         root = Meld(root, slot);
         g.Size++;
         _count++;
-        _lastAddGroup = group;
 
         if (isNewGroup)
         {
             g.Trigger = TriggerOf(group);
-            g.ExtremePos = _extremeCount;
             PushExtreme(group);
-            g.TriggerPos = _triggerCount;
             PushTrigger(group);
         }
         else if (root == slot)
@@ -140,23 +146,27 @@ internal sealed class TrailingTriggerSide
         }
 
         var group = _byExtreme[0];
-        if (IsAtLeast(1, x) && IsAtLeast(2, x))
+        Unregister(group);
+        if (IsAbove(1, x) && IsAbove(2, x))
         {
-            // Only the lowest group is below x; raising it to x keeps it the lowest.
+            // Only the lowest group is below x and none sits at x: raised to x it is still the lowest.
             _groups[group].Extreme = x;
         }
         else
         {
             RemoveExtremeAt(0);
-            while (_extremeCount != 0 && _groups[_byExtreme[0]].Extreme < x)
+
+            // Groups below x move to x; a group already at x joins them so extremes stay distinct.
+            while (_extremeCount != 0 && _groups[_byExtreme[0]].Extreme <= x)
             {
                 var other = _byExtreme[0];
+                Unregister(other);
                 RemoveExtremeAt(0);
                 group = Merge(group, other);
             }
 
+            // Every group left is above x, so the survivor goes in as the lowest and stays unregistered.
             _groups[group].Extreme = x;
-            _groups[group].ExtremePos = _extremeCount;
             PushExtreme(group);
         }
 
@@ -194,7 +204,7 @@ internal sealed class TrailingTriggerSide
         {
             var slot = root;
             ref var node = ref _nodes[slot];
-            var trigger = isAmount ? extreme - node.Callback : RateTrigger(extreme, node.Callback);
+            var trigger = TriggerOf(isAmount, extreme, node.Callback);
             if (trigger < x)
             {
                 return;
@@ -209,7 +219,10 @@ internal sealed class TrailingTriggerSide
         }
     }
 
-    private decimal RateTrigger(decimal extreme, decimal rate) => extreme * (_rateWidens ? 1m + rate : 1m - rate);
+    // The exact expressions of the contract (extreme * (1 - rate), extreme - amount, and the mirrored
+    // ones on negated prices), so a trigger compares equal to what a caller computes by hand.
+    private decimal TriggerOf(bool isAmount, decimal extreme, decimal callback) =>
+        isAmount ? extreme - callback : extreme * (_rateWidens ? 1m + callback : 1m - callback);
 
     private decimal TriggerOf(int group)
     {
@@ -217,12 +230,12 @@ internal sealed class TrailingTriggerSide
         var trigger = decimal.MinValue;
         if (g.RateRoot != None)
         {
-            trigger = RateTrigger(g.Extreme, _nodes[g.RateRoot].Callback);
+            trigger = TriggerOf(isAmount: false, g.Extreme, _nodes[g.RateRoot].Callback);
         }
 
         if (g.AmountRoot != None)
         {
-            var byAmount = g.Extreme - _nodes[g.AmountRoot].Callback;
+            var byAmount = TriggerOf(isAmount: true, g.Extreme, _nodes[g.AmountRoot].Callback);
             if (byAmount > trigger)
             {
                 trigger = byAmount;
@@ -247,23 +260,38 @@ internal sealed class TrailingTriggerSide
         }
     }
 
-    private bool IsAtLeast(int extremePos, decimal x) =>
-        extremePos >= _extremeCount || _groups[_byExtreme[extremePos]].Extreme >= x;
+    private bool IsAbove(int extremePos, decimal x) =>
+        extremePos >= _extremeCount || _groups[_byExtreme[extremePos]].Extreme > x;
 
     private int FindGroup(decimal extreme)
     {
+        // Live activations add at the latest price, which is where the lowest group sits: skip hashing.
         if (_extremeCount != 0 && _groups[_byExtreme[0]].Extreme == extreme)
         {
             return _byExtreme[0];
         }
 
-        // Freed groups have Size 0; any live group with this extreme is a valid one to join.
-        if (_lastAddGroup != None && _groups[_lastAddGroup].Size != 0 && _groups[_lastAddGroup].Extreme == extreme)
-        {
-            return _lastAddGroup;
-        }
+        return _registered.TryGetValue(extreme, out var group) ? group : None;
+    }
 
-        return None;
+    private void Register(int group)
+    {
+        ref var g = ref _groups[group];
+        if (!g.Registered)
+        {
+            _registered.Add(g.Extreme, group);
+            g.Registered = true;
+        }
+    }
+
+    private void Unregister(int group)
+    {
+        ref var g = ref _groups[group];
+        if (g.Registered)
+        {
+            _registered.Remove(g.Extreme);
+            g.Registered = false;
+        }
     }
 
     /// <summary>Merges two groups already taken out of the extreme heap; returns the survivor.</summary>
@@ -321,6 +349,7 @@ internal sealed class TrailingTriggerSide
 
     private void DropGroup(int group)
     {
+        Unregister(group);
         RemoveTriggerAt(_groups[group].TriggerPos);
         RemoveExtremeAt(_groups[group].ExtremePos);
         FreeGroup(group);
@@ -509,7 +538,9 @@ internal sealed class TrailingTriggerSide
             AmountRoot = None,
             ExtremePos = None,
             TriggerPos = None,
+            Registered = true,
         };
+        _registered.Add(extreme, group);
         return group;
     }
 
@@ -709,7 +740,10 @@ internal sealed class TrailingTriggerSide
         }
     }
 
-    /// <summary>Entries sharing one extreme. A free group links to the next free one through RateRoot.</summary>
+    /// <summary>
+    /// Entries sharing one extreme. A free group links to the next free one through RateRoot.
+    /// Registered: present in the extreme dictionary.
+    /// </summary>
     private struct TrailGroup
     {
         public decimal Extreme;
@@ -719,5 +753,6 @@ internal sealed class TrailingTriggerSide
         public int Size;
         public int ExtremePos;
         public int TriggerPos;
+        public bool Registered;
     }
 }

@@ -262,6 +262,30 @@ public sealed class OrderListApiTests(EngineApp app) : IClassFixture<EngineApp>
         Assert.Equal(before, await app.SnapshotAsync(t.AccountId, t.ApiKey));
     }
 
+    [Fact]
+    public async Task PlaceOrder_ClientOrderIdLikeAListsInternalKey_IsItsOwnOrder()
+    {
+        var t = await app.CreateTraderAsync();
+        await app.SetPriceAsync("SOL-USDT", "100");
+        var list = new
+        {
+            type = "oco",
+            clientOrderId = "abc",
+            legs = new object[]
+            {
+                new { symbol = "SOL-USDT", side = "buy", type = "limit", quantity = "1", price = "90" },
+                new { symbol = "SOL-USDT", side = "buy", type = "stop", quantity = "1", triggerPrice = "110" },
+            },
+        };
+        (await PlaceList(t, list)).Status(HttpStatusCode.Created);
+
+        // Lists and orders share one table of client ids; an order's id must never hit a list's entry.
+        var order = new { symbol = "SOL-USDT", side = "buy", type = "limit", quantity = "1", price = "91", clientOrderId = "list:abc" };
+        (await app.PostAsync($"/v1/accounts/{t.AccountId}/orders", order, t.ApiKey)).Status(HttpStatusCode.Created);
+        var hashed = order with { clientOrderId = "#abc" };
+        (await app.PostAsync($"/v1/accounts/{t.AccountId}/orders", hashed, t.ApiKey)).Problem(HttpStatusCode.BadRequest, "invalid_client_order_id");
+    }
+
     [Theory]
     [InlineData("{\"type\":\"zigzag\"}", HttpStatusCode.BadRequest, "invalid_type")]
     [InlineData("{\"legs\":[]}", HttpStatusCode.BadRequest, "invalid_type")]

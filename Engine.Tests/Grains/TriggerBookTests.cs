@@ -188,7 +188,7 @@ public sealed class TriggerBookTests
     }
 
     [Fact]
-    public void AddTrailing_BothOrNeitherCallback_Throws()
+    public void AddTrailing_BothNeitherOrNonPositiveCallback_Throws()
     {
         var book = new TriggerBook();
 
@@ -329,6 +329,30 @@ public sealed class TriggerBookTests
     }
 
     [Fact]
+    public void AddTrailing_ExtremeOfAnExistingGroup_JoinsThatGroup()
+    {
+        // Callbacks wide enough that nothing fires: this is about grouping only.
+        var book = new TriggerBook();
+        book.AddTrailing(1, Fall, null, 50m, 100m);
+        book.AddTrailing(2, Fall, null, 50m, 120m);
+        book.AddTrailing(3, Fall, 0.5m, null, 110m);
+        book.AddTrailing(4, Fall, 0.4m, null, 120m);
+        book.AddTrailing(5, Fall, null, 60m, 110m);
+        Assert.Equal(3, book.TrailingGroupCount);
+
+        Assert.Empty(Eval(book, 101m));              // the lowest group moves on its own
+        book.AddTrailing(6, Fall, null, 50m, 99m);   // a new lowest group
+        book.AddTrailing(7, Fall, null, 55m, 101m);  // joins the group that moved to 101
+        Assert.Equal(4, book.TrailingGroupCount);
+
+        Assert.Empty(Eval(book, 115m));              // 99, 101 and 110 merge at 115
+        Assert.Equal(2, book.TrailingGroupCount);
+        Assert.Equal(115m, book.TrailingExtreme(6));
+        Assert.Equal(120m, book.TrailingExtreme(4));
+        Assert.Equal(7, book.Count);
+    }
+
+    [Fact]
     public void TrailingExtreme_LevelOrUnknownKey_ReturnsNull()
     {
         var book = new TriggerBook();
@@ -431,6 +455,39 @@ public sealed class TriggerBookTests
         book.AddTrailing(5, Fall, 0.05m, null, 101m);
         book.AddTrailing(6, Rise, null, 6m, 99m);
         return book;
+    }
+
+    [Fact]
+    public void Evaluate_PriceThatFiresAndMovesNothing_AllocatesNothing()
+    {
+        var book = new TriggerBook();
+        for (long key = 0; key < 1000; key++)
+        {
+            book.AddLevel(key, key % 2 == 0 ? Rise : Fall, key % 2 == 0 ? 110m + key : 90m - (key / 100m));
+        }
+
+        book.AddTrailing(5000, Fall, 0.05m, null, 101m);
+        book.AddTrailing(5001, Rise, null, 5m, 99m);
+        var fired = new List<long>();
+        book.Evaluate(100m, fired);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 10_000; i++)
+        {
+            book.Evaluate(i % 2 == 0 ? 100m : 100.5m, fired);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Empty(fired);
+    }
+
+    [Fact]
+    public void Evaluate_NonPositivePrice_Throws()
+    {
+        var book = new TriggerBook();
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => book.Evaluate(0m, []));
+        Assert.Throws<ArgumentOutOfRangeException>(() => book.MoveTrailingExtremes(Fall, -1m));
     }
 
     // ---- randomized comparison with a naive reference ----

@@ -155,6 +155,10 @@ public sealed partial class ShardGrains
         Record(account, ae);
     }
 
+    /// <summary>A rising level every positive price reaches, and a falling one every valid price reaches.</summary>
+    private const decimal AnyPriceRises = 0.0000000000000000000000000001m;
+    private const decimal AnyPriceFalls = decimal.MaxValue;
+
     private void ApplyAccepted(Account account, OrderAccepted a)
     {
         var spec = a.Order;
@@ -187,9 +191,15 @@ public sealed partial class ShardGrains
             case OrderPhase.Waiting:
                 Book(order.Symbol, order.Spec.TriggerBy).AddLevel(order.Number, order.FireDirection, order.TriggerPrice!.Value);
                 break;
-            case OrderPhase.AwaitingActivation when order.Spec.ActivationPrice is { } act:
-                Book(order.Symbol, order.Spec.TriggerBy).AddLevel(order.Number, OrderRules.ActivationDirection(order.Side), act);
+            case OrderPhase.AwaitingActivation:
+            {
+                // Without an activation price it trails from the first price its source shows: a level
+                // that any price satisfies (usually its activation follows at once, in the same command).
+                var direction = OrderRules.ActivationDirection(order.Side);
+                var level = order.Spec.ActivationPrice ?? (direction == TriggerDirection.Rise ? AnyPriceRises : AnyPriceFalls);
+                Book(order.Symbol, order.Spec.TriggerBy).AddLevel(order.Number, direction, level);
                 break;
+            }
             case OrderPhase.Resting:
                 Book(order.Symbol, TriggerSource.Index).AddLevel(order.Number, OrderRules.RestingDirection(order.Side), order.Price!.Value);
                 break;
@@ -242,7 +252,10 @@ public sealed partial class ShardGrains
         while (account.RecentDoneOrders.Count > Options.DoneOrderHistory)
         {
             var old = account.RecentDoneOrders.Dequeue();
-            _orders.Remove(old);
+            // A list is forgotten with the last of its orders.
+            if (_orders.Remove(old, out var forgotten) && forgotten.Spec.List is { } list
+                && account.Lists.TryGetValue(list.Value, out var members) && !members.Orders.Any(_orders.ContainsKey))
+                account.Lists.Remove(list.Value);
         }
     }
 

@@ -38,7 +38,7 @@ public sealed record ShardSnapshot
 
     /// <summary>
     /// The good-till-date queue exactly as laid out in memory (heap order, including entries of orders
-    /// that ended since), so that expiries due at the same moment are processed in the same order.
+    /// that ended since): restored as is, the queue is the same, not merely equivalent.
     /// </summary>
     public required ExpiryEntry[] Expiries { get; init; }
 }
@@ -115,14 +115,23 @@ public readonly record struct ClientIdEntry(string ClientId, bool Mapped, long O
 public readonly record struct IdempotencyEntry(string Key, IdempotentResponse? Response);
 
 /// <summary>
-/// An order's state: its immutable <see cref="Spec"/> plus what changed since it was accepted.
-/// <see cref="TrailingExtreme"/> is the extreme a live trailing stop follows now (else null).
+/// An order's state: its immutable <see cref="Spec"/>, where it stands, and
+/// <see cref="TrailingExtreme"/>, the extreme a live trailing stop follows now (else null).
+/// <see cref="Progress"/> is null while the order is as accepted (not amended, armed, triggered,
+/// filled or ended), which is most of the orders a big shard holds: the snapshot stays small.
 /// </summary>
 public readonly record struct OrderSnapshot(
     AccountId Account,
     OrderSpec Spec,
     OrderStatus Status,
     OrderPhase Phase,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    decimal? TrailingExtreme,
+    OrderProgress? Progress);
+
+/// <summary>The fields of an order that change after acceptance, when any has.</summary>
+public sealed record OrderProgress(
     decimal Quantity,
     decimal? Price,
     decimal? TriggerPrice,
@@ -132,10 +141,7 @@ public readonly record struct OrderSnapshot(
     decimal AverageFillPrice,
     decimal? TriggeredPrice,
     DateTimeOffset? TriggeredAt,
-    string? Reason,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt,
-    decimal? TrailingExtreme);
+    string? Reason);
 
 public sealed record OrderChildren(long Parent, long[] Children);
 

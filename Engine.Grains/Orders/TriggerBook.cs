@@ -42,6 +42,9 @@ public enum TrailingMoves
 public sealed class TriggerBook
 {
     private readonly Dictionary<long, TriggerEntry> _entries = new();
+
+    /// <summary>The live entries with their insertion sequence, for snapshots (read only).</summary>
+    internal static IReadOnlyDictionary<long, TriggerEntry> EntriesOf(TriggerBook book) => book._entries;
     private readonly TriggerLevelHeap _riseLevels;
     private readonly TriggerLevelHeap _fallLevels;
     private readonly TrailingTriggerSide _riseTrailing;

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Engine.Grains;
 using Engine.Grains.Accounts;
@@ -49,8 +51,8 @@ namespace Engine.Silo.Persistence;
 /// </remarks>
 public static class ShardSnapshotCodec
 {
-    /// <summary>The format version this build writes and reads.</summary>
-    public const ushort FormatVersion = 1;
+    /// <summary>The format version this build writes and reads (1 was an interim order layout, never read now).</summary>
+    public const ushort FormatVersion = 2;
 
     private const uint Magic = 0x53485345; // "ESHS" little-endian
     private const uint EndMarker = 0x45534853; // "SHSE" little-endian
@@ -169,12 +171,15 @@ public static class ShardSnapshotCodec
 
     private static bool IsZero(decimal d) => Same(d, 0m);
 
+    // The per-order methods below run once per snapshot over millions of orders, mostly in a process
+    // that just started (recovery): they are compiled optimized at once instead of starting in tier 0.
     private sealed class Writer(BinaryWriter w)
     {
         private readonly Dictionary<string, int> _strings = new(StringComparer.Ordinal);
         private string? _lastString;
         private int _lastIndex;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Snapshot(ShardSnapshot s)
         {
             w.Write(Magic);
@@ -196,14 +201,14 @@ public static class ShardSnapshotCodec
             Count(s.Children.Length);
             foreach (var c in s.Children)
             {
-                w.Write7BitEncodedInt64(c.Parent);
+                Varint(c.Parent);
                 Numbers(c.Children);
             }
 
             Count(s.Expiries.Length);
             foreach (var e in s.Expiries)
             {
-                w.Write7BitEncodedInt64(e.Order);
+                Varint(e.Order);
                 Time(e.At);
             }
 
@@ -217,9 +222,9 @@ public static class ShardSnapshotCodec
             w.Write(a.ApiKeyHash);
             Decimal(a.WalletBalance);
             Shared(a.ManualBucket.Value);
-            w.Write7BitEncodedInt64(a.BucketCount);
-            w.Write7BitEncodedInt64(a.ListCount);
-            w.Write7BitEncodedInt64(a.EventSequence);
+            Varint(a.BucketCount);
+            Varint(a.ListCount);
+            Varint(a.EventSequence);
 
             Count(a.Buckets.Length);
             foreach (var b in a.Buckets)
@@ -233,7 +238,7 @@ public static class ShardSnapshotCodec
                 Count(b.Positions.Length);
                 foreach (var p in b.Positions)
                 {
-                    w.Write7BitEncodedInt64(p.Key);
+                    Varint(p.Key);
                     Shared(p.Symbol);
                     Decimal(p.Quantity);
                     Decimal(p.EntryPrice);
@@ -259,7 +264,7 @@ public static class ShardSnapshotCodec
                 w.Write(c.ClientId);
                 w.Write(c.Mapped);
                 if (!c.Mapped) continue;
-                w.Write7BitEncodedInt64(c.Order);
+                Varint(c.Order);
                 Optional(c.BodyHash);
             }
 
@@ -287,9 +292,9 @@ public static class ShardSnapshotCodec
             Count(a.Fills.Length);
             foreach (var f in a.Fills)
             {
-                w.Write7BitEncodedInt64(f.Number);
+                Varint(f.Number);
                 w.Write(f.Order.HasValue);
-                if (f.Order is { } order) w.Write7BitEncodedInt64(order);
+                if (f.Order is { } order) Varint(order);
                 Shared(f.Bucket.Value);
                 Shared(f.Symbol);
                 Enum((int)f.Side);
@@ -304,11 +309,12 @@ public static class ShardSnapshotCodec
             Count(a.Events.Length);
             foreach (var e in a.Events)
             {
-                w.Write7BitEncodedInt64(e.Sequence);
+                Varint(e.Sequence);
                 Event(e.Event);
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Order(in OrderSnapshot o)
         {
             var s = o.Spec;
@@ -330,7 +336,7 @@ public static class ShardSnapshotCodec
             }
 
             Spec(s);
-            w.Write7BitEncodedInt(flags);
+            Varint32(flags);
             Shared(o.Account.Value);
             Enum((int)o.Status);
             Enum((int)o.Phase);
@@ -354,6 +360,7 @@ public static class ShardSnapshotCodec
             if (progress.Reason is { } reason) Shared(reason);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Spec(OrderSpec s)
         {
             var flags = 0;
@@ -372,8 +379,8 @@ public static class ShardSnapshotCodec
             if (s.ClosePosition) flags |= SpecClosePosition;
             if (s.SizeFromParent) flags |= SpecSizeFromParent;
 
-            w.Write7BitEncodedInt(flags);
-            w.Write7BitEncodedInt64(s.Number);
+            Varint32(flags);
+            Varint(s.Number);
             Shared(s.Bucket.Value);
             Shared(s.Symbol);
             Enum((int)s.Side);
@@ -389,8 +396,8 @@ public static class ShardSnapshotCodec
             if (s.ExpireAt is { } expireAt) Time(expireAt);
             if (s.ClientOrderId is { } cid) w.Write(cid);
             if (s.List is { } list) Shared(list.Value);
-            if (s.Parent is { } parent) w.Write7BitEncodedInt64(parent);
-            if (s.OcoSibling is { } oco) w.Write7BitEncodedInt64(oco);
+            if (s.Parent is { } parent) Varint(parent);
+            if (s.OcoSibling is { } oco) Varint(oco);
             if (s.ParentDistance is { } distance) Decimal(distance);
         }
 
@@ -455,23 +462,23 @@ public static class ShardSnapshotCodec
                     Optional(x.BodyHash);
                     break;
                 case OrderActivated x:
-                    w.Write7BitEncodedInt64(x.Order);
+                    Varint(x.Order);
                     Decimal(x.Quantity);
                     Decimal(x.TriggerPrice);
                     Decimal(x.Price);
                     Enum((int)x.Phase);
                     break;
                 case TrailingStopActivated x:
-                    w.Write7BitEncodedInt64(x.Order);
+                    Varint(x.Order);
                     Decimal(x.Extreme);
                     break;
                 case OrderTriggered x:
-                    w.Write7BitEncodedInt64(x.Order);
+                    Varint(x.Order);
                     Decimal(x.Price);
                     break;
                 case OrderFilled x:
-                    w.Write7BitEncodedInt64(x.Order);
-                    w.Write7BitEncodedInt64(x.Fill);
+                    Varint(x.Order);
+                    Varint(x.Fill);
                     Decimal(x.Quantity);
                     Decimal(x.Price);
                     Decimal(x.Fee);
@@ -479,7 +486,7 @@ public static class ShardSnapshotCodec
                     Enum((int)x.Liquidity);
                     break;
                 case OrderAmended x:
-                    w.Write7BitEncodedInt64(x.Order);
+                    Varint(x.Order);
                     Decimal(x.Quantity);
                     Decimal(x.Price);
                     Decimal(x.TriggerPrice);
@@ -487,21 +494,21 @@ public static class ShardSnapshotCodec
                     Decimal(x.CallbackAmount);
                     break;
                 case OrderCancelled x:
-                    w.Write7BitEncodedInt64(x.Order);
+                    Varint(x.Order);
                     Shared(x.Reason);
                     break;
                 case OrderExpired x:
-                    w.Write7BitEncodedInt64(x.Order);
+                    Varint(x.Order);
                     Shared(x.Reason);
                     break;
                 case OrderRejected x:
-                    w.Write7BitEncodedInt64(x.Order);
+                    Varint(x.Order);
                     Shared(x.Reason);
                     break;
                 case PositionLiquidated x:
                     Shared(x.Bucket.Value);
                     Shared(x.Symbol);
-                    w.Write7BitEncodedInt64(x.Fill);
+                    Varint(x.Fill);
                     Decimal(x.Quantity);
                     Decimal(x.Price);
                     Decimal(x.RealizedPnl);
@@ -509,12 +516,12 @@ public static class ShardSnapshotCodec
             }
         }
 
-        private void Count(int count) => w.Write7BitEncodedInt(count);
+        private void Count(int count) => Varint32(count);
 
         private void Numbers(long[] numbers)
         {
             Count(numbers.Length);
-            foreach (var n in numbers) w.Write7BitEncodedInt64(n);
+            foreach (var n in numbers) Varint(n);
         }
 
         private void Enum(int value)
@@ -529,17 +536,18 @@ public static class ShardSnapshotCodec
             if (value is not null) w.Write(value);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Shared(string? value)
         {
             if (value is null)
             {
-                w.Write7BitEncodedInt(0);
+                Varint32(0);
                 return;
             }
 
             if (ReferenceEquals(value, _lastString))
             {
-                w.Write7BitEncodedInt(_lastIndex);
+                Varint32(_lastIndex);
                 return;
             }
 
@@ -547,12 +555,12 @@ public static class ShardSnapshotCodec
             {
                 index = _strings.Count + 1;
                 _strings.Add(value, index);
-                w.Write7BitEncodedInt(index);
+                Varint32(index);
                 w.Write(value);
             }
             else
             {
-                w.Write7BitEncodedInt(index);
+                Varint32(index);
             }
 
             _lastString = value;
@@ -565,24 +573,58 @@ public static class ShardSnapshotCodec
             else w.Write(DecimalNull);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Decimal(decimal value)
         {
             Span<int> bits = stackalloc int[4];
             decimal.GetBits(value, bits);
             var low = (ulong)(uint)bits[0] | ((ulong)(uint)bits[1] << 32);
-            var high = bits[2];
+            var high = (uint)bits[2];
             var head = (byte)((bits[3] >> 16) & DecimalScale);
             if (bits[3] < 0) head |= DecimalNegative;
             if (high != 0) head |= DecimalHigh;
-            w.Write(head);
-            w.Write7BitEncodedInt64((long)low);
-            if (high != 0) w.Write7BitEncodedInt(high);
+            Span<byte> bytes = stackalloc byte[16];
+            bytes[0] = head;
+            var n = Encode(bytes, 1, low);
+            if (high != 0) n = Encode(bytes, n, high);
+            w.Write(bytes[..n]);
         }
 
+        // BinaryWriter's 7-bit encoding, assembled in one span: one stream write per number instead of one per byte.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Varint(long value)
+        {
+            Span<byte> bytes = stackalloc byte[10];
+            w.Write(bytes[..Encode(bytes, 0, (ulong)value)]);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Varint32(int value)
+        {
+            Span<byte> bytes = stackalloc byte[5];
+            w.Write(bytes[..Encode(bytes, 0, (uint)value)]);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static int Encode(Span<byte> bytes, int at, ulong value)
+        {
+            while (value >= 0x80)
+            {
+                bytes[at++] = (byte)(value | 0x80);
+                value >>= 7;
+            }
+
+            bytes[at++] = (byte)value;
+            return at;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Time(DateTimeOffset value)
         {
-            w.Write(value.Ticks);
-            w.Write((short)(value.Offset.Ticks / TimeSpan.TicksPerMinute));
+            Span<byte> bytes = stackalloc byte[10];
+            BinaryPrimitives.WriteInt64LittleEndian(bytes, value.Ticks);
+            BinaryPrimitives.WriteInt16LittleEndian(bytes[8..], (short)(value.Offset.Ticks / TimeSpan.TicksPerMinute));
+            w.Write(bytes);
         }
     }
 
@@ -591,6 +633,7 @@ public static class ShardSnapshotCodec
     {
         private readonly List<string> _strings = [];
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public ShardSnapshot Snapshot()
         {
             var magic = r.ReadUInt32();
@@ -745,6 +788,7 @@ public static class ShardSnapshotCodec
             };
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private OrderSnapshot Order()
         {
             var spec = Spec();
@@ -779,6 +823,7 @@ public static class ShardSnapshotCodec
             return new OrderSnapshot(account, spec, status, phase, created, updated, extreme, progress);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private OrderSpec Spec()
         {
             var flags = r.Read7BitEncodedInt();
@@ -859,6 +904,7 @@ public static class ShardSnapshotCodec
 
         private string SharedRequired() => Shared() ?? throw Corrupt("a required string is null");
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private string? Shared()
         {
             var index = r.Read7BitEncodedInt();
@@ -870,6 +916,7 @@ public static class ShardSnapshotCodec
             return value;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private decimal? NullableDecimal()
         {
             var head = r.ReadByte();
@@ -878,6 +925,7 @@ public static class ShardSnapshotCodec
 
         private decimal Decimal() => Decimal(r.ReadByte());
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private decimal Decimal(byte head)
         {
             var scale = (byte)(head & DecimalScale);
@@ -887,6 +935,7 @@ public static class ShardSnapshotCodec
             return new decimal((int)(uint)low, (int)(uint)(low >> 32), high, (head & DecimalNegative) != 0, scale);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private DateTimeOffset Time()
         {
             var ticks = r.ReadInt64();

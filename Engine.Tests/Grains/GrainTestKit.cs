@@ -24,9 +24,9 @@ internal sealed class GrainTestKit
     /// <param name="slippage">Paper venue slippage (a fraction); 0 fills market orders at the index.</param>
     /// <param name="wallet">USDT deposited into the wallet.</param>
     /// <param name="manual">USDT moved from the wallet into the manual bucket.</param>
-    public GrainTestKit(decimal slippage = 0m, decimal wallet = 100_000m, decimal manual = 10_000m, string account = "acc-1")
+    public GrainTestKit(decimal slippage = 0m, decimal wallet = 100_000m, decimal manual = 10_000m, string account = "acc-1", ShardOptions? options = null)
     {
-        Shard = new ShardGrains(InstrumentCatalog.Default, new PaperVenue(slippage));
+        Shard = new ShardGrains(InstrumentCatalog.Default, new PaperVenue(slippage), options);
         Account = new AccountId(account);
         Must(new OpenAccount("trader", "key-hash") { Account = Account });
         Must(new Deposit(wallet) { Account = Account });
@@ -126,7 +126,7 @@ internal sealed class GrainTestKit
     /// <summary>A fresh shard that has applied every journaled event.</summary>
     public ShardGrains Replay()
     {
-        var fresh = new ShardGrains(InstrumentCatalog.Default, new PaperVenue(0m));
+        var fresh = new ShardGrains(InstrumentCatalog.Default, new PaperVenue(0m), Shard.Options);
         foreach (var e in Journal) fresh.Apply(e);
         return fresh;
     }

@@ -166,7 +166,45 @@ public sealed class OrderListTests
         Assert.Empty(kit.AccountState.LiveOrders);
     }
 
+    [Fact]
+    public void Apply_ListsWhoseOrdersAreAllForgotten_AreForgottenToo()
+    {
+        var kit = new GrainTestKit(options: new ShardOptions { DoneOrderHistory = 2 });
+        kit.Index(50_000m);
+        var first = kit.PlaceListOk(Oco(GrainTestKit.Limit(Buy, 0.01m, 49_000m), GrainTestKit.Stop(Buy, 0.01m, 51_000m)));
+        foreach (var o in kit.AccountState.Lists[first.Value].Orders) kit.Cancel(o);
+        Assert.True(kit.AccountState.Lists.ContainsKey(first.Value));
+
+        // Two more finished orders push the list's orders out of the recent history.
+        kit.Cancel(kit.PlaceOk(GrainTestKit.Limit(Buy, 0.01m, 48_000m)));
+        kit.Cancel(kit.PlaceOk(GrainTestKit.Limit(Buy, 0.01m, 48_000m)));
+
+        Assert.False(kit.AccountState.Lists.ContainsKey(first.Value));
+        kit.AssertReplayMatches();
+    }
+
     // ---- OTO ----
+
+    [Fact]
+    public void OnPrices_OtoTrailingSecondaryArmedBeforeItsSourceHasAPrice_ActivatesOnTheFirstPrice()
+    {
+        var kit = new GrainTestKit();
+        kit.Index(50_000m);
+        // The exit trails the last price, which has not been seen yet when the entry fills.
+        var exit = GrainTestKit.TrailingByRate(Sell, 0.01m, 0.01m) with { TriggerBy = TriggerSource.Last, ReduceOnly = true };
+        kit.PlaceListOk(Oto(GrainTestKit.Market(Buy, 0.01m), exit));
+        var trailing = kit.Shard.Orders.Values.Single(o => o.Type == OrderType.TrailingStop);
+        Assert.Equal(OrderPhase.AwaitingActivation, trailing.Phase);
+
+        kit.Prices(GrainTestKit.Btc, 50_100m, null, null);
+        Assert.Equal(OrderPhase.Trailing, trailing.Phase);
+        Assert.Equal(50_100m, kit.Shard.TrailingExtreme(trailing));
+
+        kit.Prices(GrainTestKit.Btc, 49_599m, null, null);
+        Assert.Equal(OrderStatus.Filled, trailing.Status);
+        Assert.Equal(49_599m, trailing.TriggeredPrice);
+        kit.AssertReplayMatches();
+    }
 
     [Fact]
     public void OnPrices_OtoSecondariesBeforePrimaryFills_WaitUntriggeredOutOfTheBook()

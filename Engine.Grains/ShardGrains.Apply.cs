@@ -353,16 +353,14 @@ public sealed partial class ShardGrains
 
     private void AddFill(Account account, Fill fill)
     {
-        account.Fills.AddLast(fill);
-        while (account.Fills.Count > Options.FillHistory) account.Fills.RemoveFirst();
+        account.Fills.Add(fill, Options.FillHistory);
     }
 
     private void Record(Account account, AccountEvent e)
     {
         account.EventSequence++;
         var sequenced = new SequencedEvent(account.EventSequence, e);
-        account.Events.AddLast(sequenced);
+        account.Events.Add(sequenced, Options.EventHistory);
         Recorded?.Add(sequenced);
-        while (account.Events.Count > Options.EventHistory) account.Events.RemoveFirst();
     }
 }

@@ -429,8 +429,8 @@ public sealed partial class ShardGrains
             if (entry.Response is { } response) account.Idempotency[entry.Key] = response;
         }
 
-        foreach (var fill in a.Fills) account.Fills.AddLast(fill);
-        foreach (var e in a.Events) account.Events.AddLast(e);
+        foreach (var fill in a.Fills) account.Fills.Add(fill, Options.FillHistory);
+        foreach (var e in a.Events) account.Events.Add(e, Options.EventHistory);
         return account;
     }
 

@@ -1,3 +1,4 @@
+using Engine.Grains.Common;
 using Engine.Grains.Events;
 using Engine.Grains.Margin;
 using Engine.Grains.Orders;
@@ -19,7 +20,7 @@ public sealed record Fill(
     DateTimeOffset At);
 
 /// <summary>An account event with its per-account sequence number (1, 2, ...).</summary>
-public sealed record SequencedEvent(long Sequence, AccountEvent Event);
+public readonly record struct SequencedEvent(long Sequence, AccountEvent Event);
 
 public sealed record OrderList(ListId Id, OrderListType Type, long[] Orders, string? ClientOrderId, string? BodyHash);
 
@@ -56,8 +57,8 @@ public sealed class Account
     public Dictionary<string, OrderList> Lists { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, IdempotentResponse> Idempotency { get; } = new(StringComparer.Ordinal);
     public Queue<string> IdempotencyOrder { get; } = new();
-    public LinkedList<Fill> Fills { get; } = new();
-    public LinkedList<SequencedEvent> Events { get; } = new();
+    public BoundedLog<Fill> Fills { get; } = new();
+    public BoundedLog<SequencedEvent> Events { get; } = new();
 
     public Bucket? FindBucket(BucketId id)
     {

@@ -1,23 +1,27 @@
-using Engine.Grains.Pricing;
-
 namespace Engine.Grains.Orders;
 
 /// <summary>An order's live state. Only the shard's Apply changes it.</summary>
+/// <remarks>
+/// Most resting orders never change between acceptance and their end, so everything that can change
+/// besides status and phase (amended values, fills, trigger details, reason) lives in an
+/// <see cref="OrderProgress"/> created on the first such change; until then it reads from the spec.
+/// </remarks>
 public sealed class Order
 {
+    private OrderProgress? _progress;
+
+    // Engine time is UTC; ticks take half the room of a DateTimeOffset.
+    private long _created;
+    private long _updated;
+
     public Order(AccountId account, OrderSpec spec, OrderStatus status, OrderPhase phase, DateTimeOffset at)
     {
         Account = account;
         Spec = spec;
-        Quantity = spec.Quantity;
-        Price = spec.Price;
-        TriggerPrice = spec.TriggerPrice;
-        CallbackRate = spec.CallbackRate;
-        CallbackAmount = spec.CallbackAmount;
         Status = status;
         Phase = phase;
-        CreatedAt = at;
-        UpdatedAt = at;
+        _created = at.UtcTicks;
+        _updated = at.UtcTicks;
     }
 
     public AccountId Account { get; }
@@ -30,21 +34,21 @@ public sealed class Order
     public BucketId Bucket => Spec.Bucket;
 
     // Amendable or set at activation.
-    public decimal Quantity { get; internal set; }
-    public decimal? Price { get; internal set; }
-    public decimal? TriggerPrice { get; internal set; }
-    public decimal? CallbackRate { get; internal set; }
-    public decimal? CallbackAmount { get; internal set; }
+    public decimal Quantity { get => _progress?.Quantity ?? Spec.Quantity; internal set => Progress.Quantity = value; }
+    public decimal? Price { get => _progress is null ? Spec.Price : _progress.Price; internal set => Progress.Price = value; }
+    public decimal? TriggerPrice { get => _progress is null ? Spec.TriggerPrice : _progress.TriggerPrice; internal set => Progress.TriggerPrice = value; }
+    public decimal? CallbackRate { get => _progress is null ? Spec.CallbackRate : _progress.CallbackRate; internal set => Progress.CallbackRate = value; }
+    public decimal? CallbackAmount { get => _progress is null ? Spec.CallbackAmount : _progress.CallbackAmount; internal set => Progress.CallbackAmount = value; }
 
     public OrderStatus Status { get; internal set; }
     public OrderPhase Phase { get; internal set; }
-    public decimal FilledQuantity { get; internal set; }
-    public decimal AverageFillPrice { get; internal set; }
-    public decimal? TriggeredPrice { get; internal set; }
-    public DateTimeOffset? TriggeredAt { get; internal set; }
-    public string? Reason { get; internal set; }
-    public DateTimeOffset CreatedAt { get; }
-    public DateTimeOffset UpdatedAt { get; internal set; }
+    public decimal FilledQuantity { get => _progress?.FilledQuantity ?? 0m; internal set => Progress.FilledQuantity = value; }
+    public decimal AverageFillPrice { get => _progress?.AverageFillPrice ?? 0m; internal set => Progress.AverageFillPrice = value; }
+    public decimal? TriggeredPrice { get => _progress?.TriggeredPrice; internal set => Progress.TriggeredPrice = value; }
+    public DateTimeOffset? TriggeredAt { get => _progress?.TriggeredAt; internal set => Progress.TriggeredAt = value; }
+    public string? Reason { get => _progress?.Reason; internal set => Progress.Reason = value; }
+    public DateTimeOffset CreatedAt => new(_created, TimeSpan.Zero);
+    public DateTimeOffset UpdatedAt { get => new(_updated, TimeSpan.Zero); internal set => _updated = value.UtcTicks; }
 
     public bool IsLive => Phase != OrderPhase.Done;
 
@@ -57,4 +61,21 @@ public sealed class Order
 
     /// <summary>The direction the watched price must move for this order's trigger to fire.</summary>
     public TriggerDirection FireDirection => OrderRules.FireDirection(Type, Side);
+
+    private OrderProgress Progress => _progress ??= new OrderProgress(Spec);
+
+    /// <summary>What has changed about an order since it was accepted.</summary>
+    private sealed class OrderProgress(OrderSpec spec)
+    {
+        public decimal Quantity = spec.Quantity;
+        public decimal? Price = spec.Price;
+        public decimal? TriggerPrice = spec.TriggerPrice;
+        public decimal? CallbackRate = spec.CallbackRate;
+        public decimal? CallbackAmount = spec.CallbackAmount;
+        public decimal FilledQuantity;
+        public decimal AverageFillPrice;
+        public decimal? TriggeredPrice;
+        public DateTimeOffset? TriggeredAt;
+        public string? Reason;
+    }
 }

@@ -1,12 +1,12 @@
 namespace Engine.Grains.Orders;
 
-public enum OrderSide
+public enum OrderSide : byte
 {
     Buy = 0,
     Sell = 1,
 }
 
-public enum OrderType
+public enum OrderType : byte
 {
     Market = 0,
     Limit = 1,
@@ -17,7 +17,7 @@ public enum OrderType
     TrailingStop = 6,
 }
 
-public enum TimeInForce
+public enum TimeInForce : byte
 {
     Gtc = 0,
     Ioc = 1,
@@ -25,7 +25,7 @@ public enum TimeInForce
     Gtd = 3,
 }
 
-public enum OrderStatus
+public enum OrderStatus : byte
 {
     /// <summary>Waiting for its trigger, its activation price or its parent's fill.</summary>
     Untriggered = 0,
@@ -38,7 +38,7 @@ public enum OrderStatus
 }
 
 /// <summary>Where an untriggered or open order sits; finer than the public status.</summary>
-public enum OrderPhase
+public enum OrderPhase : byte
 {
     /// <summary>Waits for its parent (OTO primary, bracket entry, straddle side) to fill; not in any book.</summary>
     Pending = 0,

@@ -6,8 +6,17 @@ namespace Engine.Grains.Orders;
 /// Everything fixed about an order when it is accepted. Prices in USDT, quantity in base units;
 /// <see cref="CallbackRate"/> and <see cref="ParentDistance"/> are fractions (0.01 = 1%).
 /// </summary>
+/// <remarks>
+/// A million orders may rest at once, so the fields most orders leave empty (trailing, expiry,
+/// client id, list membership) live in <see cref="TrailingSpec"/> and <see cref="OrderSpecExtras"/>
+/// records created only when one of their fields is set: a plain stop costs no room for them.
+/// </remarks>
 public sealed record OrderSpec
 {
+    // Copy on write: a `with` copy shares these records until one of their fields is set.
+    private TrailingSpec? _trailing;
+    private OrderSpecExtras? _extras;
+
     public required long Number { get; init; }
     public required BucketId Bucket { get; init; }
     public required string Symbol { get; init; }
@@ -18,21 +27,45 @@ public sealed record OrderSpec
     public decimal? Price { get; init; }
     public decimal? TriggerPrice { get; init; }
     public TriggerSource TriggerBy { get; init; }
+    public TimeInForce TimeInForce { get; init; }
+    public bool ReduceOnly { get; init; }
+    public bool ClosePosition { get; init; }
+    /// <summary>When true, the quantity is the parent's filled quantity (bracket and straddle exits).</summary>
+    public bool SizeFromParent { get; init; }
+
+    public decimal? CallbackRate { get => _trailing?.CallbackRate; init { if (value is not null || _trailing is not null) _trailing = (_trailing ?? TrailingSpec.None) with { CallbackRate = value }; } }
+    public decimal? CallbackAmount { get => _trailing?.CallbackAmount; init { if (value is not null || _trailing is not null) _trailing = (_trailing ?? TrailingSpec.None) with { CallbackAmount = value }; } }
+    public decimal? ActivationPrice { get => _trailing?.ActivationPrice; init { if (value is not null || _trailing is not null) _trailing = (_trailing ?? TrailingSpec.None) with { ActivationPrice = value }; } }
+    public DateTimeOffset? ExpireAt { get => _extras?.ExpireAt; init { if (value is not null || _extras is not null) _extras = (_extras ?? OrderSpecExtras.None) with { ExpireAt = value }; } }
+    public string? ClientOrderId { get => _extras?.ClientOrderId; init { if (value is not null || _extras is not null) _extras = (_extras ?? OrderSpecExtras.None) with { ClientOrderId = value }; } }
+    public ListId? List { get => _extras?.List; init { if (value is not null || _extras is not null) _extras = (_extras ?? OrderSpecExtras.None) with { List = value }; } }
+    /// <summary>The order whose complete fill arms this one (OTO secondary, bracket and straddle exits).</summary>
+    public long? Parent { get => _extras?.Parent; init { if (value is not null || _extras is not null) _extras = (_extras ?? OrderSpecExtras.None) with { Parent = value }; } }
+    /// <summary>The other leg of this order's one-cancels-the-other pair.</summary>
+    public long? OcoSibling { get => _extras?.OcoSibling; init { if (value is not null || _extras is not null) _extras = (_extras ?? OrderSpecExtras.None) with { OcoSibling = value }; } }
+    /// <summary>When set, the trigger price is this fraction away from the parent's average fill price.</summary>
+    public decimal? ParentDistance { get => _extras?.ParentDistance; init { if (value is not null || _extras is not null) _extras = (_extras ?? OrderSpecExtras.None) with { ParentDistance = value }; } }
+}
+
+/// <summary>The order fields most orders leave empty; see <see cref="OrderSpec"/>.</summary>
+public sealed record OrderSpecExtras
+{
+    public static OrderSpecExtras None { get; } = new();
+
+    public DateTimeOffset? ExpireAt { get; init; }
+    public string? ClientOrderId { get; init; }
+    public ListId? List { get; init; }
+    public long? Parent { get; init; }
+    public long? OcoSibling { get; init; }
+    public decimal? ParentDistance { get; init; }
+}
+
+/// <summary>A trailing stop's callback (a rate or an amount) and optional activation price.</summary>
+public sealed record TrailingSpec
+{
+    public static TrailingSpec None { get; } = new();
+
     public decimal? CallbackRate { get; init; }
     public decimal? CallbackAmount { get; init; }
     public decimal? ActivationPrice { get; init; }
-    public TimeInForce TimeInForce { get; init; }
-    public DateTimeOffset? ExpireAt { get; init; }
-    public bool ReduceOnly { get; init; }
-    public bool ClosePosition { get; init; }
-    public string? ClientOrderId { get; init; }
-    public ListId? List { get; init; }
-    /// <summary>The order whose complete fill arms this one (OTO secondary, bracket and straddle exits).</summary>
-    public long? Parent { get; init; }
-    /// <summary>The other leg of this order's one-cancels-the-other pair.</summary>
-    public long? OcoSibling { get; init; }
-    /// <summary>When set, the trigger price is this fraction away from the parent's average fill price.</summary>
-    public decimal? ParentDistance { get; init; }
-    /// <summary>When true, the quantity is the parent's filled quantity (bracket and straddle exits).</summary>
-    public bool SizeFromParent { get; init; }
 }

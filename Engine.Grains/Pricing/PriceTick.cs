@@ -4,7 +4,7 @@ namespace Engine.Grains.Pricing;
 public readonly record struct PriceTick(string Source, string Symbol, decimal Price, DateTimeOffset Timestamp);
 
 /// <summary>Which price an order's trigger watches.</summary>
-public enum TriggerSource
+public enum TriggerSource : byte
 {
     Index = 0,
     Mark = 1,

@@ -417,7 +417,7 @@ public sealed class PositionTests
         Assert.Equal((0.1m, 50000m, 2500m), (untouched.Quantity, untouched.EntryPrice, untouched.Margin));
         Assert.Equal(10_000m - 2.5m, kit.BucketOf(other).Balance);
         Assert.Equal(OrderStatus.Untriggered, kit.OrderOf(otherExit).Status);
-        var fill = kit.AccountState.Fills.Last!.Value;
+        var fill = kit.AccountState.Fills.Last();
         Assert.Equal((Liquidity.Liquidation, OrderSide.Sell, 0.1m, 45180.8m), (fill.Liquidity, fill.Side, fill.Quantity, fill.Price));
     }
 

@@ -69,6 +69,9 @@ public sealed partial class ShardGrains
                 if (list.ClientOrderId is { } lcid) RememberClientId(account, ListKey(lcid), account.ListCount, list.BodyHash);
                 break;
             case OrderAccepted a:
+                // A million resting orders must not carry a million copies of a few strings: events that
+                // arrive deserialized (replay) or parsed (HTTP) are pointed at the shared symbol and bucket id.
+                ae = a = Canonical(account, a);
                 ApplyAccepted(account, a);
                 break;
             case OrderActivated act:
@@ -158,6 +161,15 @@ public sealed partial class ShardGrains
     /// <summary>A rising level every positive price reaches, and a falling one every valid price reaches.</summary>
     private const decimal AnyPriceRises = 0.0000000000000000000000000001m;
     private const decimal AnyPriceFalls = decimal.MaxValue;
+
+    private OrderAccepted Canonical(Account account, OrderAccepted a)
+    {
+        var symbol = InstrumentOf(a.Order.Symbol).Symbol;
+        var bucket = account.FindBucket(a.Order.Bucket)?.Id ?? a.Order.Bucket;
+        return ReferenceEquals(symbol, a.Order.Symbol) && ReferenceEquals(bucket.Value, a.Order.Bucket.Value)
+            ? a
+            : a with { Order = a.Order with { Symbol = symbol, Bucket = bucket } };
+    }
 
     private void ApplyAccepted(Account account, OrderAccepted a)
     {

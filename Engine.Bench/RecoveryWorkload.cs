@@ -146,7 +146,7 @@ internal static class RecoveryWorkload
             foreach (var record in records)
             {
                 var t0 = Stopwatch.GetTimestamp();
-                var e = EventJson.Deserialize(record.Span);
+                var e = JournalEventCodec.Deserialize(record);
                 var t1 = Stopwatch.GetTimestamp();
                 shard.Apply(e);
                 applyTicks += Stopwatch.GetTimestamp() - t1;
@@ -156,7 +156,7 @@ internal static class RecoveryWorkload
             var gcDelta = GcCounts.Now() - gc;
             var json = Stats.TicksToMicros(jsonTicks) / 1000;
             var apply = Stats.TicksToMicros(applyTicks) / 1000;
-            table.Row("EventJson.Deserialize, per record", Stats.Ms(json), $"{json * 1000 / records.Count:F2} µs/event");
+            table.Row("JournalEventCodec.Deserialize, per record", Stats.Ms(json), $"{json * 1000 / records.Count:F2} µs/event");
             table.Row("ShardGrains.Apply, per record", Stats.Ms(apply), $"{apply * 1000 / records.Count:F2} µs/event, {shard.Orders.Count:N0} orders");
             table.Row("  (GC during the two above)", Stats.Ms(gcDelta.Pause.TotalMilliseconds), $"{gcDelta.Counts} collections gen0/1/2, pause time included above");
             records.Clear();

@@ -102,6 +102,29 @@ public static class ShardSnapshotCodec
         }
     }
 
+    /// <summary>Tag of the one shard-level event, next to the account events' tags.</summary>
+    private const byte TrailingMovedTag = 20;
+
+    /// <summary>
+    /// Writes one event as a journal record's body: the same per-type encoding as the snapshot's
+    /// recent history, with its own string table (so a record stands alone).
+    /// </summary>
+    public static void WriteEvent(BinaryWriter writer, EngineEvent e) => new Writer(writer).JournalEvent(e);
+
+    /// <summary>Reads one event written by <see cref="WriteEvent"/>.</summary>
+    /// <exception cref="InvalidDataException">The bytes are not an event of this format.</exception>
+    public static EngineEvent ReadEvent(BinaryReader reader)
+    {
+        try
+        {
+            return new Reader(reader, reader.BaseStream, -1).JournalEvent();
+        }
+        catch (Exception e) when (e is EndOfStreamException or ArgumentException or FormatException or OverflowException or DecoderFallbackException)
+        {
+            throw new InvalidDataException($"The journal record is corrupt: {e.Message}", e);
+        }
+    }
+
     /// <summary>The account event types the codec can encode (recent history carries them).</summary>
     public static IReadOnlyCollection<Type> EncodableEventTypes => EventTags.Keys;
 
@@ -399,6 +422,22 @@ public static class ShardSnapshotCodec
             if (s.Parent is { } parent) Varint(parent);
             if (s.OcoSibling is { } oco) Varint(oco);
             if (s.ParentDistance is { } distance) Decimal(distance);
+        }
+
+        public void JournalEvent(EngineEvent e)
+        {
+            if (e is TrailingExtremesMoved t)
+            {
+                w.Write(TrailingMovedTag);
+                Time(t.At);
+                Shared(t.Symbol);
+                w.Write((byte)t.Source);
+                w.Write((byte)t.Direction);
+                Decimal(t.Price);
+                return;
+            }
+
+            Event((AccountEvent)e);
         }
 
         private void Event(AccountEvent e)
@@ -854,9 +893,18 @@ public static class ShardSnapshotCodec
             };
         }
 
-        private AccountEvent Event()
+        public EngineEvent JournalEvent()
         {
             var tag = r.ReadByte();
+            if (tag != TrailingMovedTag) return Event(tag);
+            var at = Time();
+            return new TrailingExtremesMoved(SharedRequired(), (TriggerSource)r.ReadByte(), (TriggerDirection)r.ReadByte(), Decimal()) { At = at };
+        }
+
+        private AccountEvent Event() => Event(r.ReadByte());
+
+        private AccountEvent Event(byte tag)
+        {
             var at = Time();
             var account = new AccountId(SharedRequired());
             return tag switch

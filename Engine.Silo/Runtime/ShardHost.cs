@@ -66,7 +66,7 @@ internal sealed class ShardHost : IAsyncDisposable
         long replayed = 0;
         await foreach (var record in journal.ReadAsync(after, ct))
         {
-            grains.Apply(EventJson.Deserialize(record.Payload.Span));
+            grains.Apply(JournalEventCodec.Deserialize(record.Payload));
             replayed++;
         }
 
@@ -129,7 +129,7 @@ internal sealed class ShardHost : IAsyncDisposable
             {
                 try
                 {
-                    foreach (var e in events) records.Add(EventJson.Serialize(e));
+                    foreach (var e in events) records.Add(JournalEventCodec.Serialize(e));
                     await _journal.AppendAsync(records);
                     _eventsSinceSnapshot += events.Count;
                 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Engine.Silo.Serialization;
 
 namespace Engine.Tests.Durability;
 
@@ -11,7 +12,10 @@ internal static class JournalFiles
 {
     private const int HeaderSize = 16;
 
-    /// <summary>One record: where it starts, its sequence, whether it opens an append batch, and its payload as text.</summary>
+    // Bit 63 flags the first record of a batch, bit 62 the last.
+    private const long SequenceMask = (1L << 62) - 1;
+
+    /// <summary>One record: where it starts, its sequence, whether it opens an append batch, and its event as JSON text.</summary>
     public sealed record Record(long Offset, int Size, long Sequence, bool FirstInBatch, string Payload);
 
     public static string ShardFolder(string data, int shard) => Path.Combine(data, "journal", $"shard-{shard:D2}");
@@ -37,8 +41,9 @@ internal static class JournalFiles
             var length = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(offset));
             var stored = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(offset + 4));
             if (length < 0 || length > bytes.Length - offset - HeaderSize) break;
-            records.Add(new Record(offset, HeaderSize + length, stored & long.MaxValue, stored < 0,
-                Encoding.UTF8.GetString(bytes, offset + HeaderSize, length)));
+            var payload = bytes.AsMemory(offset + HeaderSize, length);
+            records.Add(new Record(offset, HeaderSize + length, stored & SequenceMask, stored < 0,
+                Encoding.UTF8.GetString(EventJson.Serialize(JournalEventCodec.Deserialize(payload)))));
             offset += HeaderSize + length;
         }
 

@@ -156,8 +156,8 @@ public sealed class ReplayTests
     internal static readonly JsonSerializerOptions Json = new();
 
     /// <summary>
-    /// Through JSON with the default options, then with the journal's (which leave nulls out): each must
-    /// give back an event that serializes exactly as the original.
+    /// Through JSON with the default options, then with EventJson (which leaves nulls out), then through
+    /// the journal's binary records: each must give back an event that serializes exactly as the original.
     /// </summary>
     internal static EngineEvent JsonRoundTrip(EngineEvent e)
     {
@@ -166,7 +166,11 @@ public sealed class ReplayTests
         Assert.Equal(e.GetType(), back.GetType());
         Assert.Equal(json, JsonSerializer.Serialize(back, Json));
 
-        var journaled = EventJson.Deserialize(EventJson.Serialize(back));
+        var asJson = EventJson.Deserialize(EventJson.Serialize(back));
+        Assert.Equal(json, JsonSerializer.Serialize(asJson, Json));
+
+        // The journal's own binary records must give back exactly the same event.
+        var journaled = JournalEventCodec.Deserialize(JournalEventCodec.Serialize(asJson));
         Assert.Equal(json, JsonSerializer.Serialize(journaled, Json));
         return journaled;
     }

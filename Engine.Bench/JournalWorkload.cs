@@ -95,21 +95,15 @@ internal static class JournalWorkload
             cpu = Cpu.ThreadTime();
             allocated = GC.GetAllocatedBytesForCurrentThread();
             long bytes = 0;
-            foreach (var e in events) bytes += Engine.Silo.Serialization.EventJson.Serialize(e).Length;
+            foreach (var e in events) bytes += Engine.Silo.Serialization.JournalEventCodec.Serialize(e).Length;
             var serialize = (Cpu.ThreadTime() - cpu).TotalMilliseconds * 1000 / n;
             var serializeBytes = (GC.GetAllocatedBytesForCurrentThread() - allocated) / n;
-            cpu = Cpu.ThreadTime();
-            foreach (var e in events) EventJsonPrototype.Serialize(e);
-            var generated = (Cpu.ThreadTime() - cpu).TotalMilliseconds * 1000 / n;
-            var same = events.Take(1000).All(e => Engine.Silo.Serialization.EventJson.Serialize(e).AsSpan().SequenceEqual(EventJsonPrototype.Serialize(e)));
             if (round == 0) continue; // the first round warms the JIT up
             Console.WriteLine();
             Console.WriteLine($"shard-thread CPU per placement, measured alone on one thread ({n:N0} stop orders, thread CPU time): "
-                + $"Execute(PlaceOrder) {execute:F2} µs + EventJson.Serialize(OrderAccepted) {serialize:F2} µs ({bytes / n} B) = {execute + serialize:F2} µs "
+                + $"Execute(PlaceOrder) {execute:F2} µs + JournalEventCodec.Serialize(OrderAccepted) {serialize:F2} µs ({bytes / n} B) = {execute + serialize:F2} µs "
                 + $"-> at most {1_000_000 / (execute + serialize):N0} placements/s per shard loop even with the fsync fully overlapped; "
                 + $"allocated per placement: Execute {executeBytes:N0} B (the retained order included), Serialize {serializeBytes:N0} B");
-            Console.WriteLine($"prototype: the same serialization through a source-generated JsonSerializerContext: {generated:F2} µs per event "
-                + $"({(same ? "byte-identical output" : "OUTPUT DIFFERS")}) -> {execute + generated:F2} µs per placement");
         }
     }
 

@@ -58,7 +58,7 @@ internal sealed class PipelinedShardPrototype : IAsyncDisposable
             }
 
             var records = new List<ReadOnlyMemory<byte>>(events.Count);
-            foreach (var e in events) records.Add(EventJson.Serialize(e));
+            foreach (var e in events) records.Add(JournalEventCodec.Serialize(e));
 
             // One append at a time, in order: wait for the previous batch's, then start this one's.
             await commit;

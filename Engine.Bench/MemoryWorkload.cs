@@ -103,7 +103,7 @@ internal static class MemoryWorkload
             "account event history");
         Row("account event history slot", PerHistorySlot(n, accounts), $"Account.Events (bounded {new ShardOptions().EventHistory:N0} per account)");
         Row("_orders Dictionary<long, Order> entry", PerDictionaryEntry(n), "ShardGrains._orders");
-        Row("Account.LiveOrders HashSet<long> entry", PerHashSetEntry(n, accounts), "Account.LiveOrders");
+        Row("Account.LiveOrders link (two references in the order)", 16, "Account.LiveOrders");
         Row("TriggerBook level entry", PerBookEntry(n, trailing: false), "TriggerBook");
         var trailingSpec = PerItem(n, i => spec with { Number = i, Type = OrderType.TrailingStop, TriggerPrice = null, CallbackRate = 0.01m }) - PerItem(n, i => spec with { Number = i });
         var trailingEntry = PerBookEntry(n, trailing: true);
@@ -150,16 +150,6 @@ internal static class MemoryWorkload
         return (after - before) / (double)n;
     }
 
-    private static double PerHashSetEntry(int n, int accounts)
-    {
-        var before = GC.GetTotalMemory(true);
-        var sets = new HashSet<long>[accounts];
-        for (var a = 0; a < accounts; a++) sets[a] = [];
-        for (var i = 0; i < n; i++) sets[i % accounts].Add(i);
-        var after = GC.GetTotalMemory(true);
-        GC.KeepAlive(sets);
-        return (after - before) / (double)n;
-    }
 
     private static double PerBookEntry(int n, bool trailing)
     {

@@ -176,7 +176,7 @@ public sealed partial class ShardGrains
         var spec = a.Order;
         var order = new Order(account.Id, spec, a.Status, a.Phase, a.At);
         _orders[spec.Number] = order;
-        account.LiveOrders.Add(spec.Number);
+        account.LiveOrders.Add(order);
         NextOrderNumber = Math.Max(NextOrderNumber, spec.Number + 1);
         if (spec.ClientOrderId is { } cid) RememberClientId(account, cid, spec.Number, a.BodyHash);
         if (spec.Parent is { } parent)
@@ -244,7 +244,7 @@ public sealed partial class ShardGrains
     /// <summary>Drops a finished order from the live indexes and keeps it among the recent ones.</summary>
     private void Retire(Account account, Order order)
     {
-        account.LiveOrders.Remove(order.Number);
+        account.LiveOrders.Remove(order);
         // A parent's children list must outlive the parent's own fill or cancel: the execution path
         // arms or cancels its pending children right after that event is applied. Each child leaves
         // the list when it finishes, and the list goes with its last child.

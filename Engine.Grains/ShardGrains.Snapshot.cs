@@ -342,7 +342,7 @@ public sealed partial class ShardGrains
             if (!_orders.TryAdd(order.Number, order)) throw Corrupt($"order {order.Number} appears twice");
             if (order.IsLive)
             {
-                account.LiveOrders.Add(order.Number);
+                account.LiveOrders.Add(order);
                 if (order.Spec.ReduceOnly || order.Spec.ClosePosition)
                 {
                     if (!_exits.TryGetValue((order.Bucket, order.Symbol), out var set)) _exits[(order.Bucket, order.Symbol)] = set = [];

@@ -50,7 +50,7 @@ public sealed class Account
 
     /// <summary>Buckets in creation order.</summary>
     public List<Bucket> Buckets { get; } = [];
-    public HashSet<long> LiveOrders { get; } = [];
+    public LiveOrderList LiveOrders { get; } = new();
     public Queue<long> RecentDoneOrders { get; } = new();
     public Dictionary<string, (long Order, string? BodyHash)> ClientOrderIds { get; } = new(StringComparer.Ordinal);
     public Queue<string> ClientOrderIdOrder { get; } = new();

@@ -52,6 +52,11 @@ public sealed class Order
 
     public bool IsLive => Phase != OrderPhase.Done;
 
+    /// <summary>Neighbours in the account's <see cref="Accounts.LiveOrderList"/>.</summary>
+    internal Order? LivePrevious { get; set; }
+
+    internal Order? LiveNext { get; set; }
+
     public bool IsLimitType => Type is OrderType.Limit or OrderType.StopLimit or OrderType.TakeProfitLimit;
 
     public bool IsConditional => Type is not (OrderType.Market or OrderType.Limit);

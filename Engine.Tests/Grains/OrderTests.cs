@@ -856,7 +856,7 @@ public sealed class OrderTests
         Assert.Equal(2, result.Value);
         Assert.Equal([btcStop, btcLimit], result.Events.OfType<OrderCancelled>().Select(c => c.Order));
         Assert.Equal(OrderStatus.Open, kit.OrderOf(eth).Status);
-        Assert.Equal([eth], kit.AccountState.LiveOrders);
+        Assert.Equal(new[] { eth }, kit.AccountState.LiveOrders);
     }
 
     [Fact]

@@ -87,13 +87,10 @@ public sealed partial class ShardGrains
         return Ok(null);
     }
 
-    private static Rejection? InvalidAmountRejection(decimal amount) =>
-        amount <= 0m || amount > MaxAmount
-            ? Rejection.Invalid("invalid_amount", "amount must be greater than 0 and at most 1e12")
-            : null;
-
     private static CommandResult? InvalidAmount(decimal amount) =>
-        InvalidAmountRejection(amount) is { } r ? new CommandResult(r, []) : null;
+        amount <= 0m || amount > MaxAmount
+            ? Reject(Rejection.Invalid("invalid_amount", "amount must be greater than 0 and at most 1e12"))
+            : null;
 
     private bool TryAccount(AccountId id, out Account account, out CommandResult rejected)
     {

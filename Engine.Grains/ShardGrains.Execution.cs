@@ -18,10 +18,9 @@ public sealed partial class ShardGrains
         _fired.Clear();
         var moves = book.Evaluate(price, _fired);
         if (moves != TrailingMoves.None) RecordTrailingMoves(symbol, source, moves, price);
-        if (_fired.Count == 0) return;
-        // Processing can fire nothing re-entrantly, but copy anyway: cascades may evaluate other books later.
-        var fired = _fired.ToArray();
-        foreach (var key in fired) OnFired(key, price);
+        // Processing a fired order never evaluates a book again, so the shared list is not refilled
+        // underneath this loop (if it ever were, the list's enumerator would throw rather than skip).
+        foreach (var key in _fired) OnFired(key, price);
     }
 
     private void OnFired(long key, decimal price)

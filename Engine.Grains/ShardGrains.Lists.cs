@@ -13,12 +13,8 @@ public sealed partial class ShardGrains
     {
         if (!TryAccount(c.Account, out var account, out var rejected)) return rejected;
         var r = c.Request;
-        if (r.ClientOrderId is { } listCid && !IsValidClientId(listCid))
-            return Reject(Rejection.Invalid("invalid_client_order_id", ClientIdRule));
-        if (r.ClientOrderId is { } cid && account.ClientOrderIds.TryGetValue(ListKey(cid), out var seen))
-            return seen.BodyHash == c.BodyHash
-                ? new CommandResult(null, [], ListId.For(account.Id, seen.Order), Replayed: true)
-                : Reject(new Rejection(RejectionKind.Conflict, "duplicate_client_order_id", $"clientOrderId {cid} was used for another request"));
+        var key = r.ClientOrderId is { } cid ? ListKey(cid) : null;
+        if (SeenClientId(account, r.ClientOrderId, key, c.BodyHash, n => ListId.For(account.Id, n)) is { } seen) return seen;
 
         var built = r.Type switch
         {

@@ -19,12 +19,7 @@ public sealed partial class ShardGrains
     {
         if (!TryAccount(c.Account, out var account, out var rejected)) return rejected;
         var r = c.Request;
-        if (r.ClientOrderId is { } badCid && !IsValidClientId(badCid))
-            return Reject(Rejection.Invalid("invalid_client_order_id", ClientIdRule));
-        if (r.ClientOrderId is { } cid && account.ClientOrderIds.TryGetValue(cid, out var seen))
-            return seen.BodyHash == c.BodyHash && _orders.ContainsKey(seen.Order)
-                ? new CommandResult(null, [], seen.Order, Replayed: true)
-                : Reject(new Rejection(RejectionKind.Conflict, "duplicate_client_order_id", $"clientOrderId {cid} was used for another request"));
+        if (SeenClientId(account, r.ClientOrderId, r.ClientOrderId, c.BodyHash, n => _orders.ContainsKey(n) ? n : null) is { } seen) return seen;
         if (Validate(account, r, out var bucket, out var instrument) is { } invalid) return Reject(invalid);
         var spec = ToSpec(r, bucket.Id, NextOrderNumber) with { ClientOrderId = r.ClientOrderId };
         if (CheckPlacement(account, bucket, instrument, spec) is { } refused) return Reject(refused);
@@ -400,6 +395,21 @@ public sealed partial class ShardGrains
                 Trigger(order, watched);
                 break;
         }
+    }
+
+    /// <summary>
+    /// The answer to a placement whose client id was seen before: its original result for the same
+    /// body, a conflict for another. Null when the id is new. <paramref name="replay"/> turns the
+    /// remembered number into the result's value, or null when that is no longer known.
+    /// </summary>
+    private CommandResult? SeenClientId(Account account, string? clientId, string? key, string? bodyHash, Func<long, object?> replay)
+    {
+        if (clientId is null) return null;
+        if (!IsValidClientId(clientId)) return Reject(Rejection.Invalid("invalid_client_order_id", ClientIdRule));
+        if (!account.ClientOrderIds.TryGetValue(key!, out var seen)) return null;
+        return seen.BodyHash == bodyHash && replay(seen.Order) is { } value
+            ? new CommandResult(null, [], value, Replayed: true)
+            : Reject(new Rejection(RejectionKind.Conflict, "duplicate_client_order_id", $"clientOrderId {clientId} was used for another request"));
     }
 
     private void RememberClientId(Account account, string clientId, long number, string? bodyHash)

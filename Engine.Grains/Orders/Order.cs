@@ -61,9 +61,6 @@ public sealed class Order
 
     public bool IsConditional => Type is not (OrderType.Market or OrderType.Limit);
 
-    /// <summary>Reduce-only in effect: explicit, close-position, or an exit sized from its parent.</summary>
-    public bool Reduces => Spec.ReduceOnly || Spec.ClosePosition;
-
     /// <summary>The direction the watched price must move for this order's trigger to fire.</summary>
     public TriggerDirection FireDirection => OrderRules.FireDirection(Type, Side);
 

@@ -94,5 +94,4 @@ public static class OrderReasons
     public const string GtdExpired = "gtd_expired";
     public const string NoPrice = "no_price";
     public const string BelowMinimum = "below_minimum";
-    public const string Liquidated = "liquidation";
 }

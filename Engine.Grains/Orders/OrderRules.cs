@@ -28,9 +28,4 @@ public static class OrderRules
     public static bool Holds(TriggerDirection direction, decimal price, decimal trigger) =>
         direction == TriggerDirection.Rise ? price >= trigger : price <= trigger;
 
-    public static OrderType AfterTrigger(OrderType type) => type switch
-    {
-        OrderType.StopLimit or OrderType.TakeProfitLimit => OrderType.Limit,
-        _ => OrderType.Market,
-    };
 }

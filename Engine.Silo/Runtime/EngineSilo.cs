@@ -53,8 +53,6 @@ public sealed class EngineSilo : IAsyncDisposable
     /// <summary>True while every shard can journal.</summary>
     public bool Healthy => _shards.All(s => !s.Faulted);
 
-    public IEnumerable<int> MailboxDepths => _shards.Select(s => s.MailboxDepth);
-
     /// <summary>
     /// Opens the data folder, recovers every shard (snapshot plus journal), and starts the loops,
     /// the timers and (when configured) the simulated feed.

@@ -45,8 +45,6 @@ internal sealed class ShardHost : IAsyncDisposable
     /// <summary>Touch only from the loop (or before it starts).</summary>
     internal ShardGrains Grains { get; }
 
-    public int MailboxDepth => _mailbox.Reader.Count;
-
     public bool Faulted => _fault is not null;
 
     /// <summary>Rebuilds the shard from its newest snapshot and the journal after it, then starts the loop.</summary>

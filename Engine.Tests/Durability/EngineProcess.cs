@@ -22,6 +22,7 @@ internal sealed class EngineProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<string> _echo;
 
     private EngineProcess(Process process, Uri address, Action<string> echo)
@@ -199,39 +200,30 @@ internal sealed class EngineProcess : IAsyncDisposable
         if (line is null) return;
         _output.Enqueue(line);
         _echo(line);
+        // The host logs this once every shard has recovered and the server listens.
+        if (line.Contains("Application started", StringComparison.Ordinal)) _started.TrySetResult();
     }
 
     private async Task WaitReadyAsync()
     {
         var clock = Stopwatch.StartNew();
-        using var probe = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(5) };
-        while (true)
+        var exited = _process.WaitForExitAsync();
+        var first = await Task.WhenAny(_started.Task, exited, Task.Delay(ReadyTimeout));
+        if (first == exited)
         {
-            if (_process.HasExited)
-            {
-                await WaitForExitAsync();
-                if (_output.Any(l => l.Contains("address already in use", StringComparison.OrdinalIgnoreCase))) throw new PortTakenException();
-                throw new Xunit.Sdk.XunitException($"the engine exited with code {_process.ExitCode} before it was ready:\n{string.Join('\n', _output)}");
-            }
-
-            try
-            {
-                using var response = await probe.GetAsync("/health/ready");
-                if (response.StatusCode == HttpStatusCode.OK && !_process.HasExited)
-                {
-                    _echo($"engine pid {_process.Id} ready after {clock.ElapsedMilliseconds} ms");
-                    return;
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                // Not listening yet.
-            }
-
-            if (clock.Elapsed > ReadyTimeout)
-                throw new Xunit.Sdk.XunitException($"the engine was not ready after {ReadyTimeout.TotalSeconds} s:\n{string.Join('\n', _output)}");
-            await Task.Delay(100);
+            await WaitForExitAsync();
+            if (_output.Any(l => l.Contains("address already in use", StringComparison.OrdinalIgnoreCase))) throw new PortTakenException();
+            throw new Xunit.Sdk.XunitException($"the engine exited with code {_process.ExitCode} before it was ready:\n{string.Join('\n', _output)}");
         }
+
+        if (first != _started.Task)
+            throw new Xunit.Sdk.XunitException($"the engine was not ready after {ReadyTimeout.TotalSeconds} s:\n{string.Join('\n', _output)}");
+
+        using var probe = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(5) };
+        using var response = await probe.GetAsync("/health/ready");
+        if (response.StatusCode != HttpStatusCode.OK)
+            throw new Xunit.Sdk.XunitException($"the engine started but /health/ready answered {(int)response.StatusCode}:\n{string.Join('\n', _output)}");
+        _echo($"engine pid {_process.Id} ready after {clock.ElapsedMilliseconds} ms");
     }
 
     private async Task WaitForExitAsync()

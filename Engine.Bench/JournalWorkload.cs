@@ -53,17 +53,6 @@ internal static class JournalWorkload
             sweep.Print();
         }
 
-        Console.WriteLine();
-        Console.WriteLine("prototype (not in the engine): the same load against a shard loop whose group commit is pipelined (executes batch N+1 while N is fsynced), 1 repetition each:");
-        var proto = new Table("in flight", "placements/s", "ack p50", "ack p99", "events/commit", "append ms");
-        foreach (var c in new[] { a.Concurrency, 1024 }.Distinct())
-        {
-            var r = await OneRunAsync(a, c, -1, prototype: true);
-            proto.Row(c, Stats.Rate(r.Rate), Stats.Us(r.P50), Stats.Us(r.P99), r.Batch, r.Append);
-            report.Add("journal", $"  prototype pipelined commit: {c} in flight", $"{Stats.Rate(r.Rate)}, p99 {Stats.Us(r.P99)}");
-        }
-
-        proto.Print();
         ShardThreadCost(a);
     }
 
@@ -79,6 +68,7 @@ internal static class JournalWorkload
         var requests = StopPool(4096);
         var accounts = ShardSetup.AccountIds(a.Accounts);
         var events = new List<Engine.Grains.Events.EngineEvent>(n);
+        var encoder = new Engine.Silo.Serialization.JournalBatchEncoder();
         for (var round = 0; round < 2; round++)
         {
             events.Clear();
@@ -95,13 +85,19 @@ internal static class JournalWorkload
             cpu = Cpu.ThreadTime();
             allocated = GC.GetAllocatedBytesForCurrentThread();
             long bytes = 0;
-            foreach (var e in events) bytes += Engine.Silo.Serialization.JournalEventCodec.Serialize(e).Length;
+            for (var i = 0; i < events.Count; i++)
+            {
+                encoder.Add(events[i]);
+                if (encoder.Count < 256 && i < events.Count - 1) continue;
+                foreach (var record in encoder.Records()) bytes += record.Length;
+                encoder.Clear();
+            }
             var serialize = (Cpu.ThreadTime() - cpu).TotalMilliseconds * 1000 / n;
             var serializeBytes = (GC.GetAllocatedBytesForCurrentThread() - allocated) / n;
             if (round == 0) continue; // the first round warms the JIT up
             Console.WriteLine();
             Console.WriteLine($"shard-thread CPU per placement, measured alone on one thread ({n:N0} stop orders, thread CPU time): "
-                + $"Execute(PlaceOrder) {execute:F2} µs + JournalEventCodec.Serialize(OrderAccepted) {serialize:F2} µs ({bytes / n} B) = {execute + serialize:F2} µs "
+                + $"Execute(PlaceOrder) {execute:F2} µs + journal encoding of OrderAccepted (batches of 256) {serialize:F2} µs ({bytes / n} B) = {execute + serialize:F2} µs "
                 + $"-> at most {1_000_000 / (execute + serialize):N0} placements/s per shard loop even with the fsync fully overlapped; "
                 + $"allocated per placement: Execute {executeBytes:N0} B (the retained order included), Serialize {serializeBytes:N0} B");
         }
@@ -120,30 +116,17 @@ internal static class JournalWorkload
         if (wait > 0) await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency));
     }
 
-    private static async Task<RunResult> OneRunAsync(BenchArgs a, int concurrency, int rep, bool prototype = false)
+    private static async Task<RunResult> OneRunAsync(BenchArgs a, int concurrency, int rep)
     {
         var dir = SiloHarness.NewDirectory(a, "journal");
         try
         {
-            if (prototype)
-            {
-                var journal = new MeteredJournalStore(new FileJournalStore(dir));
-                var (shard, _) = await PipelinedShardPrototype.StartAsync(journal, new Engine.Silo.EngineOptions().MaxBatch);
-                await using (journal)
-                await using (shard)
-                {
-                    foreach (var command in ShardSetup.AccountCommands(a.Accounts))
-                        if (!(await shard.SendAsync(command)).Succeeded) throw new InvalidOperationException("account setup rejected");
-                    return await DriveAsync(a, concurrency, rep, journal, async c => (await shard.SendAsync(c)).Succeeded, "prototype");
-                }
-            }
-
             var harness = await SiloHarness.StartAsync(SiloHarness.Options(dir, shards: 1, snapshotEvery: new Engine.Silo.EngineOptions().SnapshotEveryEvents), a.Verbose);
             await using (harness)
             {
                 await harness.OpenAccountsAsync(a.Accounts);
                 var silo = harness.Silo;
-                var result = await DriveAsync(a, concurrency, rep, harness.Journal, async c => (await silo.SendAsync(new CommandEnvelope(c))).Result.Succeeded,
+                var result = await DriveAsync(a, concurrency, rep, harness.Journal, c => silo.SendAsync(new CommandEnvelope(c)),
                     rep < 0 ? "sweep" : $"rep {rep + 1}");
                 var placed = (await silo.QueryAllAsync(g => g.Orders.Count)).Sum();
                 Console.WriteLine($"    ({placed:N0} orders in the shard at the end)");
@@ -160,7 +143,7 @@ internal static class JournalWorkload
     /// N callers each keep one placement in flight for warm-up + measured seconds; latencies of the
     /// placements that started after the warm-up and were acknowledged before the end.
     /// </summary>
-    private static async Task<RunResult> DriveAsync(BenchArgs a, int concurrency, int rep, MeteredJournalStore journal, Func<Command, Task<bool>> send, string label)
+    private static async Task<RunResult> DriveAsync(BenchArgs a, int concurrency, int rep, MeteredJournalStore journal, Func<Command, Task<CommandOutcome>> send, string label)
     {
         var requests = StopPool(4096);
         var accounts = ShardSetup.AccountIds(a.Accounts);
@@ -180,7 +163,7 @@ internal static class JournalWorkload
                 if (t0 >= measureTo) return;
                 var command = new PlaceOrder(requests[n % requests.Length], null) { Account = accounts[n % accounts.Length] };
                 n += concurrency;
-                var ok = await send(command);
+                var ok = (await send(command)).Result.Succeeded;
                 var t1 = Stopwatch.GetTimestamp();
                 if (!ok)
                 {

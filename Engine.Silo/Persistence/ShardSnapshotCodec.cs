@@ -111,6 +111,21 @@ public static class ShardSnapshotCodec
     /// </summary>
     public static void WriteEvent(BinaryWriter writer, EngineEvent e) => new Writer(writer).JournalEvent(e);
 
+    /// <summary>
+    /// Writes events one after another as <see cref="WriteEvent"/> does, reusing its string table
+    /// (cleared per event, so each record still stands alone) instead of allocating one per event.
+    /// </summary>
+    public sealed class EventWriter(BinaryWriter writer)
+    {
+        private readonly Writer _writer = new(writer);
+
+        public void Write(EngineEvent e)
+        {
+            _writer.ResetStrings();
+            _writer.JournalEvent(e);
+        }
+    }
+
     /// <summary>Reads one event written by <see cref="WriteEvent"/>.</summary>
     /// <exception cref="InvalidDataException">The bytes are not an event of this format.</exception>
     public static EngineEvent ReadEvent(BinaryReader reader)
@@ -201,6 +216,13 @@ public static class ShardSnapshotCodec
         private readonly Dictionary<string, int> _strings = new(StringComparer.Ordinal);
         private string? _lastString;
         private int _lastIndex;
+
+        public void ResetStrings()
+        {
+            _strings.Clear();
+            _lastString = null;
+            _lastIndex = 0;
+        }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Snapshot(ShardSnapshot s)

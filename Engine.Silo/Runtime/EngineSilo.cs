@@ -136,12 +136,7 @@ public sealed class EngineSilo : IAsyncDisposable
     }
 
     /// <summary>Snapshots every shard now.</summary>
-    public Task SnapshotAllAsync() => Task.WhenAll(_shards.Select(s =>
-    {
-        var w = new QueryWork<Task>(_ => s.SnapshotAsync(CancellationToken.None));
-        s.Post(w);
-        return w.Task.Unwrap();
-    }));
+    public Task SnapshotAllAsync() => Task.WhenAll(_shards.Select(s => s.SnapshotNowAsync()));
 
     public int ShardOf(AccountId account) => ShardRouter.ShardOf(account, _shards.Length);
 

@@ -26,6 +26,7 @@ internal sealed class ShardHost : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private long _eventsSinceSnapshot;
     private Exception? _fault;
+    private Task<long>? _snapshotWrite;
 
     private ShardHost(int index, ShardGrains grains, IShardJournal journal, ISnapshotStore snapshots, EngineOptions options,
         TimeProvider time, ILogger log, Action<IReadOnlyList<SequencedEvent>> publish)
@@ -80,85 +81,220 @@ internal sealed class ShardHost : IAsyncDisposable
         if (!_mailbox.Writer.TryWrite(work)) work.Complete(new StoreUnavailableException("the engine is stopping"));
     }
 
+    /// <summary>Snapshots the shard once everything posted before this call is durable.</summary>
+    public Task SnapshotNowAsync()
+    {
+        var work = new SnapshotWork();
+        Post(work);
+        return work.Task;
+    }
+
     /// <summary>Stops taking work, finishes what is queued, and writes a final snapshot.</summary>
     public async ValueTask DisposeAsync()
     {
         _mailbox.Writer.TryComplete();
         await _loop;
-        if (_fault is null && _eventsSinceSnapshot > 0) await SnapshotAsync(CancellationToken.None);
+        if (Volatile.Read(ref _fault) is null && _eventsSinceSnapshot > 0) await SnapshotAsync();
         await _journal.DisposeAsync();
     }
 
-    /// <summary>Writes a snapshot now (from the loop: callers post a query that calls this).</summary>
-    internal async Task SnapshotAsync(CancellationToken ct)
+    /// <summary>
+    /// The loop. Batch N+1 runs while batch N is being written and fsynced (pipelined group commit);
+    /// appends stay one at a time and in order, and each caller is answered only after its own batch
+    /// is durable, so durable-before-acknowledged holds. A batch that ran while an earlier append
+    /// failed is never journaled: its callers get the failure too.
+    /// </summary>
+    private async Task RunAsync()
+    {
+        var reader = _mailbox.Reader;
+        var current = new Batch(_options.MaxBatch);
+        var spare = new Batch(_options.MaxBatch);
+        Task commit = Task.CompletedTask;
+        while (await reader.WaitToReadAsync())
+        {
+            var now = _time.GetUtcNow();
+            var faulted = Volatile.Read(ref _fault) is not null;
+            SnapshotWork? snapshotRequest = null;
+            Grains.Recorded = current.Recorded;
+            while (current.Work.Count < _options.MaxBatch && reader.TryRead(out var work))
+            {
+                current.Work.Add(work);
+                if (work is SnapshotWork request)
+                {
+                    // Taken after this batch: the batch ends here so the snapshot sees nothing after the request.
+                    snapshotRequest = request;
+                    break;
+                }
+
+                if (!faulted) work.Run(Grains, now, current.Events);
+            }
+
+            if (!faulted)
+            {
+                foreach (var e in current.Events) current.Encoder.Add(e);
+                _eventsSinceSnapshot += current.Events.Count;
+            }
+
+            // The previous batch is durable (or failed) once this returns, and its buffers are free again.
+            await commit;
+            // Nothing to write and no failure: answer on the loop, no thread hop (reads, quiet ticks).
+            var batch = current;
+            commit = batch.Encoder.Count == 0 && Volatile.Read(ref _fault) is null ? CompleteAsync(batch, null) : Task.Run(() => CommitAsync(batch));
+            (current, spare) = (spare, current);
+
+            if (snapshotRequest is not null)
+            {
+                await commit;
+                await FinishSnapshotWriteAsync();
+                await snapshotRequest.RunAsync(this);
+            }
+            else if (_snapshotWrite is { IsCompleted: true })
+            {
+                await commit;
+                await FinishSnapshotWriteAsync();
+            }
+            else if (_snapshotWrite is null && _eventsSinceSnapshot >= _options.SnapshotEveryEvents && Volatile.Read(ref _fault) is null)
+            {
+                // Captured on the loop (a copy of the mutable state), written on the side: the loop goes on.
+                await commit;
+                var (state, sequence) = Capture();
+                _snapshotWrite = Task.Run(() => WriteSnapshotAsync(state, sequence));
+            }
+        }
+
+        await commit;
+        await FinishSnapshotWriteAsync();
+    }
+
+    private async Task CommitAsync(Batch batch)
+    {
+        Exception? failure = null;
+        if (Volatile.Read(ref _fault) is { } fault)
+        {
+            failure = new StoreUnavailableException("the shard's journal failed; restart the engine", fault);
+        }
+        else
+        {
+            try
+            {
+                await _journal.AppendAsync(batch.Encoder.Records());
+            }
+            catch (Exception ex)
+            {
+                // Memory is now ahead of the journal: nothing more may be acknowledged from it.
+                Volatile.Write(ref _fault, ex);
+                failure = new StoreUnavailableException("the journal could not be written", ex);
+                _log.LogCritical(ex, "shard {Shard}: journal append failed; the shard stops accepting work", Index);
+            }
+        }
+
+        await CompleteAsync(batch, failure);
+    }
+
+    private Task CompleteAsync(Batch batch, Exception? failure)
+    {
+        // Publish before answering: a client that got its 201 must find its new API key registered.
+        if (failure is null && batch.Recorded.Count > 0) _publish(batch.Recorded.ToArray());
+        foreach (var work in batch.Work) work.Complete(failure);
+        batch.Clear();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Writes a snapshot now; only from the loop between batches, with no append in flight.</summary>
+    private async Task SnapshotAsync()
+    {
+        await FinishSnapshotWriteAsync();
+        var (state, sequence) = Capture();
+        _snapshotWrite = WriteSnapshotAsync(state, sequence);
+        await FinishSnapshotWriteAsync();
+    }
+
+    private (ShardSnapshot State, long Sequence) Capture()
     {
         var watch = Stopwatch.StartNew();
         var sequence = _journal.LastSequence;
         var state = Grains.Capture();
+        _eventsSinceSnapshot = 0;
+        _log.LogInformation("shard {Shard}: state at {Sequence} captured in {Elapsed} ms", Index, sequence, watch.ElapsedMilliseconds);
+        return (state, sequence);
+    }
+
+    private async Task<long> WriteSnapshotAsync(ShardSnapshot state, long sequence)
+    {
+        var watch = Stopwatch.StartNew();
         await _snapshots.SaveAsync(Index, sequence, (stream, _) =>
         {
             ShardSnapshotCodec.Write(stream, state);
             return ValueTask.CompletedTask;
-        }, ct);
-        await _journal.TruncateBeforeAsync(sequence, ct);
-        _eventsSinceSnapshot = 0;
-        _log.LogInformation("shard {Shard}: snapshot at {Sequence} in {Elapsed} ms", Index, sequence, watch.ElapsedMilliseconds);
+        }, CancellationToken.None);
+        _log.LogInformation("shard {Shard}: snapshot at {Sequence} written in {Elapsed} ms", Index, sequence, watch.ElapsedMilliseconds);
+        return sequence;
     }
 
-    private async Task RunAsync()
+    /// <summary>
+    /// Waits for the snapshot being written, then drops the journal it covers. From the loop with no
+    /// append in flight: the journal has one writer at a time.
+    /// </summary>
+    private async Task FinishSnapshotWriteAsync()
     {
-        var reader = _mailbox.Reader;
-        var batch = new List<ShardWork>(_options.MaxBatch);
-        var events = new List<EngineEvent>(1024);
-        var recorded = new List<SequencedEvent>(1024);
-        var records = new List<ReadOnlyMemory<byte>>(1024);
-        Grains.Recorded = recorded;
-        while (await reader.WaitToReadAsync())
+        if (_snapshotWrite is not { } write) return;
+        _snapshotWrite = null;
+        try
         {
-            var now = _time.GetUtcNow();
-            while (batch.Count < _options.MaxBatch && reader.TryRead(out var work))
-            {
-                batch.Add(work);
-                if (_fault is null) work.Run(Grains, now, events);
-            }
+            var sequence = await write;
+            await _journal.TruncateBeforeAsync(sequence, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            _log.LogError(ex, "shard {Shard}: snapshot failed; the journal still holds everything", Index);
+        }
+    }
 
-            var failure = _fault is null ? null : new StoreUnavailableException("the shard's journal failed; restart the engine", _fault);
-            if (failure is null && events.Count > 0)
-            {
-                try
-                {
-                    foreach (var e in events) records.Add(JournalEventCodec.Serialize(e));
-                    await _journal.AppendAsync(records);
-                    _eventsSinceSnapshot += events.Count;
-                }
-                catch (Exception ex)
-                {
-                    // Memory is now ahead of the journal: nothing more may be acknowledged from it.
-                    _fault = ex;
-                    failure = new StoreUnavailableException("the journal could not be written", ex);
-                    _log.LogCritical(ex, "shard {Shard}: journal append failed; the shard stops accepting work", Index);
-                }
-            }
+    /// <summary>The buffers of one batch; two alternate, one running while the other commits.</summary>
+    private sealed class Batch(int capacity)
+    {
+        public List<ShardWork> Work { get; } = new(capacity);
+        public List<EngineEvent> Events { get; } = new(1024);
+        public List<SequencedEvent> Recorded { get; } = new(1024);
+        public JournalBatchEncoder Encoder { get; } = new();
 
-            // Publish before answering: a client that got its 201 must find its new API key registered.
-            if (failure is null && recorded.Count > 0) _publish(recorded.ToArray());
-            foreach (var work in batch) work.Complete(failure);
-            batch.Clear();
-            events.Clear();
-            records.Clear();
-            recorded.Clear();
+        public void Clear()
+        {
+            Work.Clear();
+            Events.Clear();
+            Recorded.Clear();
+            Encoder.Clear();
+        }
+    }
 
-            if (_fault is null && _eventsSinceSnapshot >= _options.SnapshotEveryEvents)
+    /// <summary>A request to snapshot: the loop takes it after the batch before it is durable.</summary>
+    private sealed class SnapshotWork : ShardWork
+    {
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Task => _done.Task;
+
+        public override void Run(ShardGrains grains, DateTimeOffset now, List<EngineEvent> events)
+        {
+        }
+
+        public async Task RunAsync(ShardHost host)
+        {
+            try
             {
-                try
-                {
-                    await SnapshotAsync(CancellationToken.None);
-                }
-                catch (Exception ex)
-                {
-                    _log.LogError(ex, "shard {Shard}: snapshot failed; the journal still holds everything", Index);
-                }
+                if (Volatile.Read(ref host._fault) is { } fault) throw new StoreUnavailableException("the shard's journal failed; restart the engine", fault);
+                await host.SnapshotAsync();
+                _done.TrySetResult();
             }
+            catch (Exception ex)
+            {
+                _done.TrySetException(ex);
+            }
+        }
+
+        public override void Complete(Exception? failure)
+        {
+            if (failure is not null) _done.TrySetException(failure);
         }
     }
 }

@@ -13,23 +13,14 @@ namespace Engine.Silo.Serialization;
 /// </summary>
 public static class JournalEventCodec
 {
-    private const byte Binary = 1;
+    internal const byte BinaryFormat = 1;
 
-    [ThreadStatic]
-    private static MemoryStream? _buffer;
-
-    [ThreadStatic]
-    private static BinaryWriter? _writer;
-
+    /// <summary>One record on its own; the shard loop encodes whole batches with <see cref="JournalBatchEncoder"/>.</summary>
     public static byte[] Serialize(EngineEvent e)
     {
-        var buffer = _buffer ??= new MemoryStream(256);
-        var writer = _writer ??= new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true);
-        buffer.SetLength(0);
-        buffer.WriteByte(Binary);
-        ShardSnapshotCodec.WriteEvent(writer, e);
-        writer.Flush();
-        return buffer.ToArray();
+        var encoder = new JournalBatchEncoder();
+        encoder.Add(e);
+        return encoder.Records()[0].ToArray();
     }
 
     public static EngineEvent Deserialize(ReadOnlyMemory<byte> payload)
@@ -37,7 +28,7 @@ public static class JournalEventCodec
         if (payload.IsEmpty) throw new InvalidDataException("empty journal record");
         var span = payload.Span;
         if (span[0] == (byte)'{') return EventJson.Deserialize(span);
-        if (span[0] != Binary) throw new InvalidDataException($"unknown journal record format {span[0]}");
+        if (span[0] != BinaryFormat) throw new InvalidDataException($"unknown journal record format {span[0]}");
         var stream = MemoryMarshal.TryGetArray(payload, out var segment)
             ? new MemoryStream(segment.Array!, segment.Offset + 1, segment.Count - 1, writable: false)
             : new MemoryStream(payload[1..].ToArray(), writable: false);

@@ -14,7 +14,7 @@ public sealed partial class ShardGrains
         if (!TryAccount(c.Account, out var account, out var rejected)) return rejected;
         var r = c.Request;
         var key = r.ClientOrderId is { } cid ? ListKey(cid) : null;
-        if (SeenClientId(account, r.ClientOrderId, key, c.BodyHash, n => ListId.For(account.Id, n)) is { } seen) return seen;
+        if (SeenClientId(account, r.ClientOrderId, key, c.BodyHash, static (_, a, n) => ListId.For(a.Id, n)) is { } seen) return seen;
 
         var built = r.Type switch
         {

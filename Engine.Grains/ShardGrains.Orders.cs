@@ -19,9 +19,9 @@ public sealed partial class ShardGrains
     {
         if (!TryAccount(c.Account, out var account, out var rejected)) return rejected;
         var r = c.Request;
-        if (SeenClientId(account, r.ClientOrderId, r.ClientOrderId, c.BodyHash, n => _orders.ContainsKey(n) ? n : null) is { } seen) return seen;
+        if (SeenClientId(account, r.ClientOrderId, r.ClientOrderId, c.BodyHash, static (g, _, n) => g._orders.ContainsKey(n) ? n : null) is { } seen) return seen;
         if (Validate(account, r, out var bucket, out var instrument) is { } invalid) return Reject(invalid);
-        var spec = ToSpec(r, bucket.Id, NextOrderNumber) with { ClientOrderId = r.ClientOrderId };
+        var spec = ToSpec(r, bucket.Id, NextOrderNumber, r.ClientOrderId);
         if (CheckPlacement(account, bucket, instrument, spec) is { } refused) return Reject(refused);
         Accept(account, spec, c.BodyHash);
         return Ok(spec.Number);
@@ -255,7 +255,7 @@ public sealed partial class ShardGrains
         return char.ToLowerInvariant(s[0]) + s[1..];
     }
 
-    private static OrderSpec ToSpec(OrderRequest r, BucketId bucket, long number) => new()
+    private static OrderSpec ToSpec(OrderRequest r, BucketId bucket, long number, string? clientOrderId = null) => new()
     {
         Number = number,
         Bucket = bucket,
@@ -273,6 +273,7 @@ public sealed partial class ShardGrains
         ExpireAt = r.ExpireAt,
         ReduceOnly = r.ReduceOnly,
         ClosePosition = r.ClosePosition,
+        ClientOrderId = clientOrderId,
     };
 
     /// <summary>
@@ -400,14 +401,14 @@ public sealed partial class ShardGrains
     /// <summary>
     /// The answer to a placement whose client id was seen before: its original result for the same
     /// body, a conflict for another. Null when the id is new. <paramref name="replay"/> turns the
-    /// remembered number into the result's value, or null when that is no longer known.
+    /// remembered number into the result's value (static: no closure per placement), or null when that is no longer known.
     /// </summary>
-    private CommandResult? SeenClientId(Account account, string? clientId, string? key, string? bodyHash, Func<long, object?> replay)
+    private CommandResult? SeenClientId(Account account, string? clientId, string? key, string? bodyHash, Func<ShardGrains, Account, long, object?> replay)
     {
         if (clientId is null) return null;
         if (!IsValidClientId(clientId)) return Reject(Rejection.Invalid("invalid_client_order_id", ClientIdRule));
         if (!account.ClientOrderIds.TryGetValue(key!, out var seen)) return null;
-        return seen.BodyHash == bodyHash && replay(seen.Order) is { } value
+        return seen.BodyHash == bodyHash && replay(this, account, seen.Order) is { } value
             ? new CommandResult(null, [], value, Replayed: true)
             : Reject(new Rejection(RejectionKind.Conflict, "duplicate_client_order_id", $"clientOrderId {clientId} was used for another request"));
     }

@@ -33,7 +33,10 @@ namespace Engine.Grains.Events;
 [JsonDerivedType(typeof(TrailingExtremesMoved), "trailingExtremesMoved")]
 public abstract record EngineEvent
 {
-    public required DateTimeOffset At { get; init; }
+    // Engine time is UTC: ticks take half the room of a DateTimeOffset, in every event an account's history keeps.
+    private long _at;
+
+    public required DateTimeOffset At { get => new(_at, TimeSpan.Zero); init => _at = value.UtcTicks; }
 }
 
 /// <summary>An event that belongs to one account; the account's event stream shows these.</summary>

@@ -131,9 +131,9 @@ internal static class MemoryWorkload
         var e = new FundsDeposited(1m) { At = ShardSetup.T0, Account = Market.AccountId(0) };
         var bound = new ShardOptions().EventHistory;
         var before = GC.GetTotalMemory(true);
-        var logs = new BoundedLog<SequencedEvent>[accounts];
-        for (var a = 0; a < accounts; a++) logs[a] = new BoundedLog<SequencedEvent>();
-        for (var i = 0; i < n; i++) logs[i % accounts].Add(new SequencedEvent(i, e), bound);
+        var logs = new AccountEventLog[accounts];
+        for (var a = 0; a < accounts; a++) logs[a] = new AccountEventLog();
+        for (var i = 0; i < n; i++) logs[i % accounts].Add(new SequencedEvent(i / accounts + 1, e), bound);
         var after = GC.GetTotalMemory(true);
         GC.KeepAlive(logs);
         return (after - before) / (double)Math.Min(n, (long)accounts * bound);

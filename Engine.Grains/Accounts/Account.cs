@@ -58,7 +58,7 @@ public sealed class Account
     public Dictionary<string, IdempotentResponse> Idempotency { get; } = new(StringComparer.Ordinal);
     public Queue<string> IdempotencyOrder { get; } = new();
     public BoundedLog<Fill> Fills { get; } = new();
-    public BoundedLog<SequencedEvent> Events { get; } = new();
+    public AccountEventLog Events { get; } = new();
 
     public Bucket? FindBucket(BucketId id)
     {

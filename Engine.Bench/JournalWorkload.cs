@@ -177,15 +177,18 @@ internal static class JournalWorkload
 
         var cpu = "";
         var benchCores = 0.0;
+        long allocatedInWindow = 0;
         var meter = Task.Run(async () =>
         {
             await DelayUntil(measureFrom);
             var c0 = journal.Read();
+            var allocated0 = GC.GetTotalAllocatedBytes();
             journal.ResetMax();
             var window = new CpuWindow();
             var threads = new ThreadCpuWindow();
             await DelayUntil(measureTo);
             var c1 = journal.Read();
+            allocatedInWindow = GC.GetTotalAllocatedBytes() - allocated0;
             var usage = window.Stop();
             cpu = CpuWindow.Describe(usage) + "; bench threads (cores): " + threads.Stop();
             benchCores = usage.Ours;
@@ -202,7 +205,7 @@ internal static class JournalWorkload
             + $"{counters.Commits / a.Seconds:N0} commits/s of {counters.RecordsPerCommit:N0} events ({counters.BytesPerRecord:N0} B/event), "
             + $"AppendAsync (write+fsync) {counters.MeanAppendMs:N2} ms mean / {Stats.TicksToMicros(counters.MaxAppendTicks) / 1000:N1} ms max, "
             + $"{100 * counters.AppendSeconds / a.Seconds:N0}% of the window inside AppendAsync; snapshots {counters.Snapshots} ({counters.SnapshotSeconds:N1} s); "
-            + $"{cpu}; whole-process CPU per placement {benchCores * 1e6 / Math.Max(1, rate):F1} µs");
+            + $"{cpu}; whole-process CPU per placement {benchCores * 1e6 / Math.Max(1, rate):F1} µs, allocated per placement {allocatedInWindow / Math.Max(1, rate * a.Seconds):N0} B (snapshots included)");
         return new RunResult(rate, p50, p99, p999, max, counters);
     }
 

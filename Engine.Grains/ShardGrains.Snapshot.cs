@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Engine.Grains.Accounts;
+using Engine.Grains.Events;
 using Engine.Grains.Instruments;
 using Engine.Grains.Margin;
 using Engine.Grains.Orders;
@@ -305,6 +306,15 @@ public sealed partial class ShardGrains
         levels.Sort((x, y) => x.Rank.CompareTo(y.Rank));
         if (s.IndexedOrders < 0 || s.IndexedOrders > s.Orders.Length) throw Corrupt($"{s.IndexedOrders} indexed orders out of {s.Orders.Length}");
 
+        // Live, an order and its orderAccepted event in the account's history share one spec; read back
+        // from a snapshot they are two equal copies. Sharing them again keeps a recovered shard as small
+        // as the live one was.
+        var acceptedSpecs = new Dictionary<long, OrderSpec>();
+        foreach (var a in _accounts.Values)
+            foreach (var e in a.Events)
+                if (e.Event is OrderAccepted accepted)
+                    acceptedSpecs[accepted.Order.Number] = accepted.Order;
+
         _orders.EnsureCapacity(s.Orders.Length);
         var rank = 0;
         var next = 0;
@@ -324,7 +334,8 @@ public sealed partial class ShardGrains
                 lastSymbol = o.Spec.Symbol;
             }
 
-            var order = new Order(o.Account, o.Spec, o.Status, o.Phase, o.CreatedAt) { UpdatedAt = o.UpdatedAt };
+            var spec = acceptedSpecs.TryGetValue(o.Spec.Number, out var shared) && shared.Equals(o.Spec) ? shared : o.Spec;
+            var order = new Order(o.Account, spec, o.Status, o.Phase, o.CreatedAt) { UpdatedAt = o.UpdatedAt };
             if (o.Progress is { } p)
             {
                 order.Quantity = p.Quantity;

@@ -44,6 +44,26 @@ public sealed class SnapshotCodecTests
     }
 
     [Fact]
+    public void Restore_OrderWithItsAcceptedEventInHistory_SharesOneSpecLikeTheLiveShard()
+    {
+        var workload = new RandomWorkload(21, Options);
+        workload.Run(batches: 700);
+        var live = workload.Shard;
+
+        var restored = ReplayTests.Restore(ReplayTests.Encode(live.Capture()), Options);
+
+        var pairs = restored.Accounts.Values
+            .SelectMany(a => a.Events)
+            .Select(e => e.Event)
+            .OfType<OrderAccepted>()
+            .Where(e => restored.Orders.ContainsKey(e.Order.Number))
+            .ToList();
+        Assert.True(pairs.Count > 10);
+        Assert.All(pairs, e => Assert.Same(e.Order, restored.Orders[e.Order.Number].Spec));
+        ReplayTests.AssertSameState(live.Fingerprint(), restored.Fingerprint());
+    }
+
+    [Fact]
     public void Read_NonSeekableStream_ReadsTheSnapshot()
     {
         var workload = new RandomWorkload(22, Options);

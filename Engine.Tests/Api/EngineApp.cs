@@ -30,10 +30,11 @@ public sealed class EngineApp : WebApplicationFactory<Program>
     {
     }
 
+    /// <summary>An engine on a given data folder, clock or settings (internal: xunit fixtures need the single public constructor above).</summary>
     /// <param name="dataDirectory">An existing data folder to run on (kept at dispose), or null for a fresh one (deleted at dispose).</param>
     /// <param name="clock">The engine clock, or null for a new one.</param>
     /// <param name="settings">Configuration on top of the defaults below (for example <c>Engine:TimerInterval</c>).</param>
-    public EngineApp(string? dataDirectory, ManualTimeProvider? clock, IReadOnlyDictionary<string, string?>? settings)
+    internal EngineApp(string? dataDirectory, ManualTimeProvider? clock, IReadOnlyDictionary<string, string?>? settings)
     {
         _ownsData = dataDirectory is null;
         DataDirectory = dataDirectory ?? NewDataDirectory();

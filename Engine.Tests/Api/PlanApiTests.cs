@@ -211,4 +211,80 @@ public sealed class PlanApiTests
         var line = armedInMarch.Items("history").Single(h => h.Str("type") == "rescheduled");
         Assert.Equal((february, march), (line.GetProperty("eventAt").GetDateTimeOffset(), line.GetProperty("nextEventAt").GetDateTimeOffset()));
     }
+
+    [Fact]
+    public async Task Plan_BucketLosesEverything_NothingOutsideItsBucketChanges()
+    {
+        await using var app = new EngineApp(null, null, Settings);
+        var t = await app.CreateTraderAsync(wallet: "10000", bucket: "3000");
+        // Outside the plan: an ETH long and a resting ETH limit order in the manual bucket.
+        await app.SetPriceAsync("ETH-USDT", "3000");
+        (await app.PostAsync($"{t.Path}/orders", new { symbol = "ETH-USDT", side = "buy", type = "market", quantity = "0.5" }, t.ApiKey)).Status(HttpStatusCode.Created);
+        (await app.PostAsync($"{t.Path}/orders", new { symbol = "ETH-USDT", side = "buy", type = "limit", quantity = "0.1", price = "2900" }, t.ApiKey)).Status(HttpStatusCode.Created);
+        await app.SetPriceAsync(Btc, "64000");
+        var eventAt = T0.AddHours(1);
+        // A buy-stop sized to use almost the whole 1,000 USDT plan bucket as margin: 0.154 BTC at 10x.
+        var body = CpiPlan(eventAt);
+        body["allocation"] = "1000";
+        body["entry"] = new { type = "buyStop", distance = "0.006" };
+        body["sizing"] = new { quantity = "0.154" };
+        body["stopLoss"] = new { distance = "0.05" };
+        body.Remove("takeProfit");
+        var planId = (await app.PostAsync($"{t.Path}/plans", body, t.ApiKey)).Status(HttpStatusCode.Created).Str("planId");
+        AdvanceTo(app, eventAt.AddMinutes(-5));
+        var armed = await PollStatusAsync(app, t, planId, "armed");
+        var bucketId = armed.Str("bucketId");
+        AdvanceTo(app, eventAt.AddSeconds(20));
+        await app.SetPriceAsync(Btc, "64400");
+        var orders = await OrdersAsync(app, t, bucketId);
+        Assert.Equal(("filled", 64400m), (orders[0].Str("status"), orders[0].Dec("averageFillPrice")));
+        // The trader removes the stop-loss: nothing protects the position now.
+        (await app.DeleteAsync($"{t.Path}/orders/{orders[1].Str("orderId")}", t.ApiKey)).Status(HttpStatusCode.OK);
+        var planBucket = (await app.GetAsync($"{t.Path}/buckets/{bucketId}", t.ApiKey)).Status(HttpStatusCode.OK);
+        // Margin 0.154 × 64,400 / 10 = 991.76; the entry's fee 0.154 × 64,400 × 0.0005 = 4.9588.
+        Assert.Equal((995.0412m, 991.76m), (planBucket.Dec("balance"), planBucket.Dec("usedMargin")));
+        var outside = await OutsideAsync(app, t);
+
+        // A crash far through the liquidation price (about 58,192.8). The mark follows the index over its
+        // 5 s window; the engine's timer moves it a second at a time.
+        AdvanceTo(app, eventAt.AddMinutes(1));
+        await app.SetPriceAsync(Btc, "40000");
+        JsonElement[] positions;
+        var clock = Stopwatch.StartNew();
+        do
+        {
+            app.Clock.Advance(TimeSpan.FromSeconds(1));
+            positions = (await app.GetAsync($"{t.Path}/positions", t.ApiKey)).Status(HttpStatusCode.OK).Items();
+        }
+        while (positions.Any(p => p.Str("bucketId") == bucketId) && clock.Elapsed < TimeSpan.FromSeconds(20));
+
+        Assert.DoesNotContain(positions, p => p.Str("bucketId") == bucketId);
+        var liquidation = Assert.Single((await app.GetAsync($"{t.Path}/fills", t.ApiKey)).Status(HttpStatusCode.OK).Items(), f => f.Str("liquidity") == "liquidation");
+        // The loss is the position's margin, never more: the bucket keeps only what was never at risk.
+        Assert.Equal((bucketId, -991.76m), (liquidation.Str("bucketId"), liquidation.Dec("realizedPnl")));
+        planBucket = (await app.GetAsync($"{t.Path}/buckets/{bucketId}", t.ApiKey)).Status(HttpStatusCode.OK);
+        Assert.Equal((3.2812m, 0m), (planBucket.Dec("balance"), planBucket.Dec("usedMargin")));
+        var plan = (await app.GetAsync($"{t.Path}/plans/{planId}", t.ApiKey)).Status(HttpStatusCode.OK);
+        var liquidated = plan.Items("history").Last();
+        Assert.Equal(("positionLiquidated", 0.154m, -991.76m), (liquidated.Str("type"), liquidated.Dec("quantity"), liquidated.Dec("realizedPnl")));
+        Assert.Equal((0m, -991.76m), (plan.Dec("netQuantity"), plan.Dec("realizedPnl")));
+        Assert.Equal(outside, await OutsideAsync(app, t));
+
+        // The plan runs to its end with nothing left to close; still nothing outside moves.
+        AdvanceTo(app, eventAt.AddHours(4));
+        plan = await PollStatusAsync(app, t, planId, "completed");
+        Assert.Equal("nothing_to_close", plan.Items("history").Single(h => h.Str("type") == "flattened").Str("reason"));
+        Assert.Equal(outside, await OutsideAsync(app, t));
+    }
+
+    /// <summary>What lies outside the plan's bucket: the wallet, the manual bucket (with its ETH position) and its orders.</summary>
+    private static async Task<string> OutsideAsync(EngineApp app, Trader t)
+    {
+        var account = (await app.GetAsync(t.Path, t.ApiKey)).Status(HttpStatusCode.OK);
+        var manual = (await app.GetAsync($"{t.Path}/buckets/{t.BucketId}", t.ApiKey)).Status(HttpStatusCode.OK);
+        Assert.Equal(0.5m, Assert.Single(manual.Items("positions")).Dec("quantity"));
+        var orders = await OrdersAsync(app, t, t.BucketId);
+        Assert.Equal(2, orders.Length);
+        return $"{account.Dec("walletBalance")}\n{manual.GetRawText()}\n{string.Join("\n", orders.Select(o => o.GetRawText()))}";
+    }
 }

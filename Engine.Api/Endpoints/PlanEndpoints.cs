@@ -77,8 +77,11 @@ public static class PlanEndpoints
         .WithSummary("Sizes a position so that a stop-out loses equity × riskFraction (taker fees included), as plans size their entries.");
     }
 
-    private static ProblemException Missing(string field) =>
-        new(400, "invalid_" + string.Concat(field.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString())), $"{field} is required");
+    private static ProblemException Missing(string field) => new(400, CodeOf(field), $"{field} is required");
+
+    /// <summary>The code of a field's problem: <c>invalid_</c> and the field in snake case (armBefore: invalid_arm_before).</summary>
+    private static string CodeOf(string field) =>
+        "invalid_" + string.Concat(field.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
 
     /// <summary>
     /// Parses what the domain cannot: times, durations, names of enum values, and a recurring plan's cron
@@ -162,7 +165,7 @@ public static class PlanEndpoints
 
     private static TimeSpan? Duration(string? text, string field, bool required)
     {
-        var code = "invalid_" + string.Concat(field.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
+        var code = CodeOf(field);
         if (text is null)
             return required ? throw new ProblemException(400, code, $"{field} is required, an ISO 8601 duration such as PT5M") : null;
         return IsoDuration.TryParse(text, out var d)

@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Threading.Channels;
 using Engine.Grains;
-using Engine.Grains.Accounts;
-using Engine.Grains.Events;
 using Engine.Grains.Plans;
 using Engine.Silo.Runtime;
 using Microsoft.Extensions.DependencyInjection;
@@ -77,13 +75,8 @@ internal sealed class PlanScheduler : IAsyncDisposable
         _log.LogInformation("plans: scheduler started with {Plans} open plans, {Triggers} steps scheduled", open.Sum(t => t.Length), triggers);
     }
 
-    /// <summary>Called after each commit (on the shard loop): plans whose events were journaled are re-read.</summary>
-    public void OnCommitted(IReadOnlyList<SequencedEvent> events)
-    {
-        foreach (var e in events)
-            if (e.Event is PlanEvent plan)
-                _changes.Writer.TryWrite((plan.Account, plan.Plan));
-    }
+    /// <summary>Called after a commit that journaled an event of the plan (on the shard loop): the plan is re-read.</summary>
+    public void Changed(AccountId account, PlanId plan) => _changes.Writer.TryWrite((account, plan));
 
     /// <summary>The calendar of a recurring plan, parsed once per expression and zone.</summary>
     internal PlanCalendar? CalendarOf(string cron, string timeZone) =>

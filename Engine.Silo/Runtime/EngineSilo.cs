@@ -81,9 +81,12 @@ public sealed class EngineSilo : IAsyncDisposable
             void Publish(IReadOnlyList<SequencedEvent> events)
             {
                 foreach (var e in events)
+                {
                     if (e.Event is AccountOpened opened) directory.Add(opened.ApiKeyHash, e.Event.Account);
+                    else if (e.Event is PlanEvent plan) plans?.Changed(plan.Account, plan.Plan);
+                }
+
                 hub.Publish(events);
-                plans?.OnCommitted(events);
             }
 
             var shards = new ShardHost[options.Shards];

@@ -239,19 +239,23 @@ public sealed partial class ShardGrains
 
         var leverage = LeverageOf(bucket, spec.Symbol);
         var quantity = spec.Quantity ?? decimal.MaxValue;
-        foreach (var (side, entry, stop) in sides)
+        if (spec.RiskFraction is { } risk)
         {
-            if (spec.RiskFraction is { } risk)
+            // A straddle has one quantity: the side that risks more per unit sets it.
+            var equity = EquityOf(bucket);
+            foreach (var (_, entry, stop) in sides)
             {
-                var (size, refused) = PositionSizing.Calculate(instrument, EquityOf(bucket), risk, entry, stop, leverage);
+                var (size, refused) = PositionSizing.Calculate(instrument, equity, risk, entry, stop, leverage);
                 if (refused is not null) return (default, refused);
                 quantity = Math.Min(quantity, size!.Quantity);
             }
         }
-
-        foreach (var (side, entry, stop) in sides)
-            if (PositionSizing.StopBeyondLiquidation(instrument, side, quantity, entry, stop, leverage, out _) is { } beyond)
-                return (default, beyond);
+        else
+        {
+            foreach (var (side, entry, stop) in sides)
+                if (PositionSizing.StopBeyondLiquidation(instrument, side, quantity, entry, stop, leverage, out _) is { } beyond)
+                    return (default, beyond);
+        }
 
         List<OrderSpec> specs;
         OrderListType type;

@@ -201,7 +201,10 @@ internal sealed class PlanScheduler : IAsyncDisposable
         if (f.Cron is not null)
         {
             var now = _time.GetUtcNow();
-            next = CalendarOf(f.Cron, f.TimeZone)?.NextAfter(now > f.EventAt ? now : f.EventAt);
+            if (CalendarOf(f.Cron, f.TimeZone) is { } calendar)
+                next = calendar.NextAfter(now > f.EventAt ? now : f.EventAt);
+            else
+                _log.LogWarning("plans: the cron '{Cron}' in '{TimeZone}' of plan {Plan} no longer parses; its occurrence ends without a next one", f.Cron, f.TimeZone, f.Plan);
         }
 
         try

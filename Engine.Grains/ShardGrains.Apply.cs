@@ -153,8 +153,12 @@ public sealed partial class ShardGrains
             case PositionLiquidated liq:
                 ApplyLiquidation(account, liq);
                 break;
+            case PlanEvent plan:
+                ApplyPlan(account, plan);
+                break;
         }
 
+        if (_plans.Count != 0) ObservePlans(account, ae);
         Record(account, ae);
     }
 

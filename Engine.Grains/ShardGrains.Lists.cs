@@ -26,16 +26,27 @@ public sealed partial class ShardGrains
         };
         if (built.Rejection is { } refused) return Reject(refused);
         var specs = built.Specs!;
+        if (CheckList(account, specs) is { } no) return Reject(no);
+        return Ok(AcceptList(account, r.Type, specs, r.ClientOrderId, c.BodyHash));
+    }
 
-        // Every member that waits or executes now is checked as a standalone order would be.
+    /// <summary>Every member that waits or executes now is checked as a standalone order would be.</summary>
+    private Rejection? CheckList(Account account, List<OrderSpec> specs)
+    {
         foreach (var spec in specs)
         {
             var bucket = account.FindBucket(spec.Bucket)!;
-            if (CheckPlacement(account, bucket, InstrumentOf(spec.Symbol), spec) is { } no) return Reject(no);
+            if (CheckPlacement(account, bucket, InstrumentOf(spec.Symbol), spec) is { } no) return no;
         }
 
-        var listId = ListId.For(account.Id, account.ListCount + 1);
-        Emit(new OrderListAccepted(listId, r.Type, specs.Select(s => s.Number).ToArray(), r.ClientOrderId, c.BodyHash) { At = _now, Account = account.Id });
+        return null;
+    }
+
+    /// <summary>Emits a checked list and its members, then starts them. The list's id is <see cref="NextListId"/>.</summary>
+    private ListId AcceptList(Account account, OrderListType type, List<OrderSpec> specs, string? clientOrderId, string? bodyHash)
+    {
+        var listId = NextListId(account);
+        Emit(new OrderListAccepted(listId, type, specs.Select(s => s.Number).ToArray(), clientOrderId, bodyHash) { At = _now, Account = account.Id });
         foreach (var spec in specs)
         {
             var (status, phase) = InitialState(spec);
@@ -46,8 +57,10 @@ public sealed partial class ShardGrains
         foreach (var spec in specs)
             if (_orders[spec.Number] is { IsLive: true, Phase: not OrderPhase.Pending } order)
                 Start(order);
-        return Ok(listId);
+        return listId;
     }
+
+    private static ListId NextListId(Account account) => ListId.For(account.Id, account.ListCount + 1);
 
     /// <summary>Lists share the client-id table with orders; '#' cannot start a valid client id, so the keys never collide.</summary>
     internal static string ListKey(string clientOrderId) => "#" + clientOrderId;
@@ -162,22 +175,29 @@ public sealed partial class ShardGrains
         var specs = new List<OrderSpec> { buy.Specs![0] with { OcoSibling = n + 1 }, sell.Specs![0] with { OcoSibling = n } };
         var next = n + 2;
         foreach (var entry in specs.ToArray())
-        {
-            var exits = new List<OrderSpec>();
-            if (r.TakeProfitDistance is { } tpd)
-                exits.Add(Exit(entry, next++, entry.Side.Opposite(), OrderType.TakeProfit, null, null, tpd));
-            if (r.StopLossDistance is { } sld)
-                exits.Add(Exit(entry, next++, entry.Side.Opposite(), OrderType.Stop, null, null, sld));
-            if (exits.Count == 2)
-            {
-                exits[0] = exits[0] with { OcoSibling = exits[1].Number };
-                exits[1] = exits[1] with { OcoSibling = exits[0].Number };
-            }
+            next = AddExitsFromFill(specs, entry, next, r.TakeProfitDistance, r.StopLossDistance);
+        return (specs, null);
+    }
 
-            specs.AddRange(exits);
+    /// <summary>
+    /// Appends <paramref name="entry"/>'s exits, armed when it fills at the given distances (fractions) from
+    /// its fill price: a take-profit and a stop-loss as an OCO when both are given. Returns the next free number.
+    /// </summary>
+    private static long AddExitsFromFill(List<OrderSpec> specs, OrderSpec entry, long next, decimal? takeProfitDistance, decimal? stopLossDistance)
+    {
+        var exits = new List<OrderSpec>();
+        if (takeProfitDistance is { } tpd)
+            exits.Add(Exit(entry, next++, entry.Side.Opposite(), OrderType.TakeProfit, null, null, tpd));
+        if (stopLossDistance is { } sld)
+            exits.Add(Exit(entry, next++, entry.Side.Opposite(), OrderType.Stop, null, null, sld));
+        if (exits.Count == 2)
+        {
+            exits[0] = exits[0] with { OcoSibling = exits[1].Number };
+            exits[1] = exits[1] with { OcoSibling = exits[0].Number };
         }
 
-        return (specs, null);
+        specs.AddRange(exits);
+        return next;
     }
 
     private static OrderSpec Exit(OrderSpec entry, long number, OrderSide side, OrderType type, decimal? trigger, decimal? price, decimal? distance) => new()

@@ -147,6 +147,7 @@ public sealed partial class ShardGrains
             IndexedOrders = indexed,
             Children = children,
             Expiries = expiries,
+            Plans = CapturePlans(),
         };
     }
 
@@ -386,6 +387,7 @@ public sealed partial class ShardGrains
         for (var i = 0; i < expiries.Length; i++) expiries[i] = (s.Expiries[i].Order, s.Expiries[i].At);
         // The entries are in heap order already, so the heapify that follows moves nothing.
         _expiries.EnqueueRange(expiries);
+        LoadPlans(s.Plans);
     }
 
     private Account LoadAccount(AccountSnapshot a, List<(int Rank, Position Position)> levels)

@@ -100,6 +100,9 @@ public sealed partial class ShardGrains
             CancelOrders c => Decide(c),
             ClosePosition c => Decide(c),
             RecordIdempotentResponse c => Decide(c),
+            CreatePlan c => Decide(c),
+            RunPlanStep c => Decide(c),
+            CancelPlan c => Decide(c),
             _ => new CommandResult(Rejection.Invalid("unknown_command", command.GetType().Name), []),
         };
         if (result.Rejection is { Kind: RejectionKind.Business } r && output.Count == start && _accounts.ContainsKey(command.Account))

@@ -1,6 +1,7 @@
 using Engine.Grains.Accounts;
 using Engine.Grains.Margin;
 using Engine.Grains.Orders;
+using Engine.Grains.Plans;
 
 namespace Engine.Grains;
 
@@ -41,6 +42,9 @@ public sealed record ShardSnapshot
     /// that ended since): restored as is, the queue is the same, not merely equivalent.
     /// </summary>
     public required ExpiryEntry[] Expiries { get; init; }
+
+    /// <summary>Every plan, each account's in creation order (snapshots before plans existed have none).</summary>
+    public PlanSnapshot[] Plans { get; init; } = [];
 }
 
 /// <summary>An account with its buckets and its recent history.</summary>
@@ -146,3 +150,27 @@ public sealed record OrderProgress(
 public sealed record OrderChildren(long Parent, long[] Children);
 
 public readonly record struct ExpiryEntry(long Order, DateTimeOffset At);
+
+/// <summary>
+/// A plan's state: its immutable <see cref="Spec"/>, where its current occurrence stands, the orders
+/// it follows (in the order it placed them) and its history, oldest first.
+/// </summary>
+public sealed record PlanSnapshot
+{
+    public required AccountId Account { get; init; }
+    public required PlanSpec Spec { get; init; }
+    public required PlanStatus Status { get; init; }
+    public required DateTimeOffset EventAt { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required DateTimeOffset UpdatedAt { get; init; }
+    public decimal? ReferencePrice { get; init; }
+    public decimal? Quantity { get; init; }
+    public ListId? List { get; init; }
+    public required decimal NetQuantity { get; init; }
+    public required decimal RealizedPnl { get; init; }
+    public required decimal Fees { get; init; }
+    public required decimal OccurrenceRealizedPnl { get; init; }
+    public required decimal OccurrenceFees { get; init; }
+    public required PlanOrder[] TrackedOrders { get; init; }
+    public required PlanHistoryEntry[] History { get; init; }
+}

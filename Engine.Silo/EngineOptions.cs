@@ -33,6 +33,8 @@ public sealed class EngineOptions
 
     public HistoryOptions History { get; set; } = new();
 
+    public PlanOptions Plans { get; set; } = new();
+
     public PriceIndexSettings ToPriceIndexSettings() => new(
         TimeSpan.FromSeconds(PriceIndex.StalenessSeconds),
         PriceIndex.OutlierDistance,
@@ -45,6 +47,7 @@ public sealed class EngineOptions
         FillHistory = History.FillsPerAccount,
         DoneOrderHistory = History.DoneOrdersPerAccount,
         ClientIdHistory = History.ClientIdsPerAccount,
+        PlanMisfireGrace = TimeSpan.FromSeconds(Plans.MisfireGraceSeconds),
     };
 }
 
@@ -69,4 +72,10 @@ public sealed class HistoryOptions
     public int FillsPerAccount { get; set; } = 1_000;
     public int DoneOrdersPerAccount { get; set; } = 1_000;
     public int ClientIdsPerAccount { get; set; } = 100_000;
+}
+
+public sealed class PlanOptions
+{
+    /// <summary>An arm step later than its moment by more than this is a misfire (skipped under the plan's <c>skip</c> policy).</summary>
+    public double MisfireGraceSeconds { get; set; } = 60;
 }

@@ -109,8 +109,22 @@ public static class Views
                 case "order" when value is JsonValue number:
                     view["orderId"] = new OrderId(account, number.GetValue<long>()).ToString();
                     break;
-                case "orders" when value is JsonArray numbers:
+                case "orders" when value is JsonArray numbers && numbers.All(n => n is JsonValue):
                     view["orderIds"] = new JsonArray(numbers.Select(n => (JsonNode?)new OrderId(account, n!.GetValue<long>()).ToString()).ToArray());
+                    break;
+                case "orders" when value is JsonArray members:
+                    // A plan's orders with their roles: {order, role, side} becomes {orderId, role, side}.
+                    view["orders"] = new JsonArray(members.Select(m =>
+                    {
+                        var member = m!.DeepClone().AsObject();
+                        if (member["order"] is JsonValue number)
+                        {
+                            member.Remove("order");
+                            member["orderId"] = new OrderId(account, number.GetValue<long>()).ToString();
+                        }
+
+                        return (JsonNode?)member;
+                    }).ToArray());
                     break;
                 case "fill" when value is JsonValue fill:
                     view["fillId"] = $"{account.Value}-f{fill.GetValue<long>()}";

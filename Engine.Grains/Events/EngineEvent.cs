@@ -31,6 +31,14 @@ namespace Engine.Grains.Events;
 [JsonDerivedType(typeof(OrderRejected), "orderRejected")]
 [JsonDerivedType(typeof(PositionLiquidated), "positionLiquidated")]
 [JsonDerivedType(typeof(TrailingExtremesMoved), "trailingExtremesMoved")]
+[JsonDerivedType(typeof(PlanCreated), "planCreated")]
+[JsonDerivedType(typeof(PlanArmed), "planArmed")]
+[JsonDerivedType(typeof(PlanArmSkipped), "planArmSkipped")]
+[JsonDerivedType(typeof(PlanDisarmed), "planDisarmed")]
+[JsonDerivedType(typeof(PlanFlattened), "planFlattened")]
+[JsonDerivedType(typeof(PlanCompleted), "planCompleted")]
+[JsonDerivedType(typeof(PlanRescheduled), "planRescheduled")]
+[JsonDerivedType(typeof(PlanCancelled), "planCancelled")]
 public abstract record EngineEvent
 {
     // Engine time is UTC: ticks take half the room of a DateTimeOffset, in every event an account's history keeps.

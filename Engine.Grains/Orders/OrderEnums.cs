@@ -94,4 +94,6 @@ public static class OrderReasons
     public const string GtdExpired = "gtd_expired";
     public const string NoPrice = "no_price";
     public const string BelowMinimum = "below_minimum";
+    public const string PlanDisarmed = "plan_disarmed";
+    public const string PlanCancelled = "plan_cancelled";
 }

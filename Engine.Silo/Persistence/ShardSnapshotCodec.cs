@@ -19,7 +19,7 @@ namespace Engine.Silo.Persistence;
 /// <code>
 /// magic "ESHS" (4 bytes) · format version (uint16)
 /// NextOrderNumber, NextFillNumber, NextPositionKey (int64 each)
-/// n accounts · n orders, n indexed orders, orders · n children · n expiries
+/// n accounts · n orders, n indexed orders, orders · n children · n expiries · n plans (version 3)
 /// end marker "SHSE" (4 bytes)
 /// </code>
 /// <para>
@@ -45,14 +45,18 @@ namespace Engine.Silo.Persistence;
 /// this codec does not know cannot be written (<see cref="NotSupportedException"/>).
 /// </para>
 /// <para>
-/// Any change to the layout bumps <see cref="FormatVersion"/>; <see cref="Read"/> rejects other
-/// versions, so an old snapshot is never misread (recovery then falls back to the journal).
+/// Any change to the layout bumps <see cref="FormatVersion"/>; <see cref="Read"/> rejects versions it
+/// does not know, so a snapshot is never misread. Version 2 (no plans yet) still reads, as a shard
+/// without plans. Plans and their events are encoded in <c>ShardSnapshotCodec.Plans.cs</c>.
 /// </para>
 /// </remarks>
-public static class ShardSnapshotCodec
+public static partial class ShardSnapshotCodec
 {
-    /// <summary>The format version this build writes and reads (1 was an interim order layout, never read now).</summary>
-    public const ushort FormatVersion = 2;
+    /// <summary>The format version this build writes (1 was an interim order layout, never read now; 2 had no plans).</summary>
+    public const ushort FormatVersion = 3;
+
+    /// <summary>The oldest format version this build still reads.</summary>
+    private const ushort OldestReadableVersion = 2;
 
     private const uint Magic = 0x53485345; // "ESHS" little-endian
     private const uint EndMarker = 0x45534853; // "SHSE" little-endian
@@ -164,6 +168,15 @@ public static class ShardSnapshotCodec
         [typeof(OrderExpired)] = 17,
         [typeof(OrderRejected)] = 18,
         [typeof(PositionLiquidated)] = 19,
+        // 20 is TrailingExtremesMoved (a shard event, see TrailingMovedTag).
+        [typeof(PlanCreated)] = PlanCreatedTag,
+        [typeof(PlanArmed)] = 22,
+        [typeof(PlanArmSkipped)] = 23,
+        [typeof(PlanDisarmed)] = 24,
+        [typeof(PlanFlattened)] = 25,
+        [typeof(PlanCompleted)] = 26,
+        [typeof(PlanRescheduled)] = 27,
+        [typeof(PlanCancelled)] = PlanCancelledTag,
     };
 
     // Spec flags.
@@ -211,7 +224,7 @@ public static class ShardSnapshotCodec
 
     // The per-order methods below run once per snapshot over millions of orders, mostly in a process
     // that just started (recovery): they are compiled optimized at once instead of starting in tier 0.
-    private sealed class Writer(BinaryWriter w)
+    private sealed partial class Writer(BinaryWriter w)
     {
         private readonly Dictionary<string, int> _strings = new(StringComparer.Ordinal);
         private string? _lastString;
@@ -256,6 +269,9 @@ public static class ShardSnapshotCodec
                 Varint(e.Order);
                 Time(e.At);
             }
+
+            Count(s.Plans.Length);
+            foreach (var plan in s.Plans) Plan(plan);
 
             w.Write(EndMarker);
         }
@@ -574,6 +590,9 @@ public static class ShardSnapshotCodec
                     Decimal(x.Price);
                     Decimal(x.RealizedPnl);
                     break;
+                case PlanEvent x:
+                    PlanEvent(x);
+                    break;
             }
         }
 
@@ -690,7 +709,7 @@ public static class ShardSnapshotCodec
     }
 
     /// <param name="end">The stream's length when known (then counts are checked against it), else -1.</param>
-    private sealed class Reader(BinaryReader r, Stream buffered, long end)
+    private sealed partial class Reader(BinaryReader r, Stream buffered, long end)
     {
         private readonly List<string> _strings = [];
 
@@ -700,8 +719,8 @@ public static class ShardSnapshotCodec
             var magic = r.ReadUInt32();
             if (magic != Magic) throw new InvalidDataException($"Not a shard snapshot: magic 0x{magic:X8}, expected 0x{Magic:X8} (\"ESHS\").");
             var version = r.ReadUInt16();
-            if (version != FormatVersion)
-                throw new InvalidDataException($"Unsupported shard snapshot format version {version}; this build reads version {FormatVersion}.");
+            if (version < OldestReadableVersion || version > FormatVersion)
+                throw new InvalidDataException($"Unsupported shard snapshot format version {version}; this build reads versions {OldestReadableVersion} to {FormatVersion}.");
             var nextOrder = r.ReadInt64();
             var nextFill = r.ReadInt64();
             var nextPosition = r.ReadInt64();
@@ -720,6 +739,9 @@ public static class ShardSnapshotCodec
             var expiries = new ExpiryEntry[Count()];
             for (var i = 0; i < expiries.Length; i++) expiries[i] = new ExpiryEntry(r.Read7BitEncodedInt64(), Time());
 
+            var plans = version >= 3 ? new PlanSnapshot[Count()] : [];
+            for (var i = 0; i < plans.Length; i++) plans[i] = Plan();
+
             var end = r.ReadUInt32();
             if (end != EndMarker) throw Corrupt($"end marker 0x{end:X8}, expected 0x{EndMarker:X8}");
 
@@ -733,6 +755,7 @@ public static class ShardSnapshotCodec
                 IndexedOrders = indexed,
                 Children = children,
                 Expiries = expiries,
+                Plans = plans,
             };
         }
 
@@ -950,6 +973,7 @@ public static class ShardSnapshotCodec
                 17 => new OrderExpired(r.Read7BitEncodedInt64(), SharedRequired()) { At = at, Account = account },
                 18 => new OrderRejected(r.Read7BitEncodedInt64(), SharedRequired()) { At = at, Account = account },
                 19 => new PositionLiquidated(new BucketId(SharedRequired()), SharedRequired(), r.Read7BitEncodedInt64(), Decimal(), Decimal(), Decimal()) { At = at, Account = account },
+                >= PlanCreatedTag and <= PlanCancelledTag => PlanEvent(tag, at, account),
                 _ => throw Corrupt($"unknown event tag {tag}"),
             };
         }

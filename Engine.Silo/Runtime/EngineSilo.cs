@@ -6,6 +6,7 @@ using Engine.Grains.Events;
 using Engine.Grains.Instruments;
 using Engine.Grains.Orders;
 using Engine.Silo.Persistence;
+using Engine.Silo.Plans;
 using Engine.Silo.Pricing;
 using Microsoft.Extensions.Logging;
 
@@ -23,6 +24,7 @@ public sealed class EngineSilo : IAsyncDisposable
     private readonly SimulatedFeed? _feed;
     private readonly FileStream _lock;
     private readonly ILogger _log;
+    private PlanScheduler? _plans;
     private int _disposed;
 
     private EngineSilo(ShardHost[] shards, IJournalStore store, PriceService prices, AccountDirectory directory, AccountEventHub hub,
@@ -55,7 +57,7 @@ public sealed class EngineSilo : IAsyncDisposable
 
     /// <summary>
     /// Opens the data folder, recovers every shard (snapshot plus journal), and starts the loops,
-    /// the timers and (when configured) the simulated feed.
+    /// the timers, (when configured) the simulated feed, and the plans' scheduler.
     /// </summary>
     public static async Task<EngineSilo> StartAsync(EngineOptions options, TimeProvider time, ILoggerFactory loggers,
         InstrumentCatalog? instruments = null, IJournalStore? store = null, CancellationToken ct = default)
@@ -74,11 +76,16 @@ public sealed class EngineSilo : IAsyncDisposable
             var hub = new AccountEventHub();
             var venue = new PaperVenue(options.Slippage);
             var shardOptions = options.ToShardOptions();
+            PlanScheduler? plans = null;
 
             void Publish(IReadOnlyList<SequencedEvent> events)
             {
                 foreach (var e in events)
+                {
                     if (e.Event is AccountOpened opened) directory.Add(opened.ApiKeyHash, e.Event.Account);
+                    else if (e.Event is PlanEvent plan) plans?.Changed(plan.Account, plan.Plan);
+                }
+
                 hub.Publish(events);
             }
 
@@ -98,7 +105,19 @@ public sealed class EngineSilo : IAsyncDisposable
             {
                 foreach (var shard in shards) shard.Post(new PriceWork(symbol, quote));
             });
-            return new EngineSilo(shards, store, prices, directory, hub, instruments, options, time, operatorKey, dataLock, log);
+            var silo = new EngineSilo(shards, store, prices, directory, hub, instruments, options, time, operatorKey, dataLock, log);
+            try
+            {
+                silo._plans = plans = new PlanScheduler(silo, time, loggers);
+                await plans.StartAsync(ct);
+            }
+            catch
+            {
+                await silo.DisposeAsync();
+                throw;
+            }
+
+            return silo;
         }
         catch
         {
@@ -158,6 +177,8 @@ public sealed class EngineSilo : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        // Steps in flight send commands: the scheduler stops while the shards still run.
+        if (_plans is not null) await _plans.DisposeAsync();
         _feed?.Dispose();
         await _clock.DisposeAsync();
         foreach (var shard in _shards) await shard.DisposeAsync();

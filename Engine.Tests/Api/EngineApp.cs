@@ -22,17 +22,33 @@ public sealed class EngineApp : WebApplicationFactory<Program>
     public const string OperatorKey = "op-test";
 
     private readonly Lazy<HttpClient> _client;
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+    private readonly bool _ownsData;
 
     public EngineApp()
+        : this(null, null, null)
     {
-        DataDirectory = Path.Combine(Path.GetTempPath(), "engine-api-tests", Guid.NewGuid().ToString("N"));
+    }
+
+    /// <summary>An engine on a given data folder, clock or settings (internal: xunit fixtures need the single public constructor above).</summary>
+    /// <param name="dataDirectory">An existing data folder to run on (kept at dispose), or null for a fresh one (deleted at dispose).</param>
+    /// <param name="clock">The engine clock, or null for a new one.</param>
+    /// <param name="settings">Configuration on top of the defaults below (for example <c>Engine:TimerInterval</c>).</param>
+    internal EngineApp(string? dataDirectory, ManualTimeProvider? clock, IReadOnlyDictionary<string, string?>? settings)
+    {
+        _ownsData = dataDirectory is null;
+        DataDirectory = dataDirectory ?? NewDataDirectory();
+        Clock = clock ?? new ManualTimeProvider();
+        _settings = settings ?? new Dictionary<string, string?>();
         _client = new Lazy<HttpClient>(() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false }));
     }
+
+    public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "engine-api-tests", Guid.NewGuid().ToString("N"));
 
     public string DataDirectory { get; }
 
     /// <summary>The engine's clock; Advance fires its timers (the 100 ms GTD expiry timer among them).</summary>
-    public ManualTimeProvider Clock { get; } = new();
+    public ManualTimeProvider Clock { get; }
 
     public HttpClient Http => _client.Value;
 
@@ -48,6 +64,7 @@ public sealed class EngineApp : WebApplicationFactory<Program>
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
         };
+        foreach (var (key, value) in _settings) settings[key] = value;
         builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(settings));
         builder.ConfigureTestServices(services =>
         {
@@ -61,6 +78,7 @@ public sealed class EngineApp : WebApplicationFactory<Program>
         if (_client.IsValueCreated) _client.Value.Dispose();
         await base.DisposeAsync();
         await WaitForEngineReleaseAsync();
+        if (!_ownsData) return;
         try
         {
             if (Directory.Exists(DataDirectory)) Directory.Delete(DataDirectory, recursive: true);

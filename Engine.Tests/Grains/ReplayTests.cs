@@ -4,6 +4,7 @@ using Engine.Grains.Events;
 using Engine.Grains.Instruments;
 using Engine.Grains.Margin;
 using Engine.Grains.Orders;
+using Engine.Grains.Plans;
 using Engine.Grains.Pricing;
 using Engine.Silo.Persistence;
 using Engine.Silo.Serialization;
@@ -304,7 +305,73 @@ internal sealed class RandomWorkload
             Assert.True(Count<OrderListAccepted>(l => l.ListType == type) > 0, $"no {type} list");
         Assert.True(Count<FundsTransferred>() > 0 && Count<LeverageSet>() > 0 && Count<BucketCreated>() > 0 && Count<FundsWithdrawn>() > 0);
         Assert.True(Count<IdempotentResponseRecorded>() > 0);
+        foreach (var type in new[] { typeof(PlanCreated), typeof(PlanArmed), typeof(PlanArmSkipped), typeof(PlanDisarmed), typeof(PlanFlattened), typeof(PlanCompleted), typeof(PlanRescheduled), typeof(PlanCancelled) })
+            Assert.True(Journal.Count(e => e.GetType() == type) > 0, $"no {type.Name}");
+        Assert.True(Count<PlanFlattened>(f => f.Order is not null) > 0,
+            $"no plan closed a position ({string.Join(", ", Journal.OfType<PlanEvent>().GroupBy(e => e.GetType().Name).Select(g => $"{g.Key} {g.Count()}"))})");
+        Assert.True(Count<PlanArmSkipped>(s => s.Reason == PlanReasons.MissedArm) > 0 && Count<PlanArmSkipped>(s => s.Reason == PlanReasons.EventPassed) > 0);
+        Assert.Contains(Shard.Plans, p => p.History.Any(h => h.Kind == PlanHistoryKind.OrderFilled && h.Role == PlanOrderRole.Entry));
+        Assert.Contains(Shard.Plans, p => p.History.Any(h => h.Kind == PlanHistoryKind.OrderFilled && h.Role is PlanOrderRole.StopLoss or PlanOrderRole.TakeProfit));
     }
+
+    /// <summary>
+    /// A plan command: a new plan (now and then an invalid one), or a step of one of the account's plans
+    /// (mostly its next pending step for its current occurrence, sometimes a repeated or stale one), or a cancel.
+    /// The steps come at random times, so arms are early, on time, late (misfired) and after the event.
+    /// </summary>
+    private Command PlanCommand(AccountId account)
+    {
+        var plans = Shard.PlansOf(account);
+        var open = plans.Where(p => !p.IsFinished).ToList();
+        var roll = _rng.Next(100);
+        if (plans.Count == 0 || roll < 20 || (open.Count == 0 && roll < 60)) return CreatePlan(account);
+        var plan = open.Count > 0 && Maybe(0.85) ? Pick(open) : Pick(plans);
+        if (roll < 30) return new CancelPlan(plan.Id) { Account = account };
+        var step = plan.Status switch
+        {
+            PlanStatus.Scheduled when Maybe(0.8) => PlanStep.Arm,
+            PlanStatus.Armed when Maybe(0.7) => Maybe(0.6) ? PlanStep.Disarm : PlanStep.Flatten,
+            PlanStatus.Disarmed when Maybe(0.8) => PlanStep.Flatten,
+            _ => Pick(Enum.GetValues<PlanStep>()),
+        };
+        var eventAt = Maybe(0.9) ? plan.EventAt : plan.EventAt.AddMinutes(-_rng.Next(1, 60));
+        DateTimeOffset? next = plan.Spec.IsRecurring ? Later(eventAt, 10, 40) : null;
+        return new RunPlanStep(plan.Id, step, eventAt, next) { Account = account };
+    }
+
+    private CreatePlan CreatePlan(AccountId account)
+    {
+        var symbol = Pick(Symbols);
+        var instrument = Catalog.Find(symbol)!;
+        var armBefore = TimeSpan.FromSeconds(_rng.Next(20, 120));
+        var disarmAfter = TimeSpan.FromSeconds(_rng.Next(30, 300));
+        var recurring = Maybe(0.4);
+        var request = new PlanRequest
+        {
+            Name = $"plan-{_clientIds++}",
+            Symbol = symbol,
+            Bucket = Maybe(0.3) ? Pick(Buckets(account)) : null,
+            EventAt = Now + armBefore + TimeSpan.FromSeconds(_rng.Next(5, 120)),
+            Cron = recurring ? "0 0/30 * * * ?" : null,
+            TimeZone = recurring ? "UTC" : null,
+            ArmBefore = armBefore,
+            DisarmAfter = disarmAfter,
+            FlattenAfter = Maybe(0.6) ? disarmAfter + TimeSpan.FromSeconds(_rng.Next(1, 300)) : null,
+            Entry = Pick(Enum.GetValues<PlanEntryType>()),
+            EntryDistance = Math.Round(Fraction(0.001, 0.01), 4),
+            StopLossDistance = Math.Round(Fraction(0.002, 0.02), 4),
+            TakeProfitDistance = Maybe(0.6) ? Math.Round(Fraction(0.003, 0.03), 4) : null,
+            Misfire = Maybe(0.5) ? PlanMisfire.Skip : PlanMisfire.ArmLate,
+        };
+        request = Maybe(0.6)
+            ? request with { RiskFraction = Math.Round(Fraction(0.005, 0.05), 3) }
+            : request with { Quantity = Quantity(instrument, _prices[symbol].Index) };
+        if (request.Bucket is null && Maybe(0.5)) request = request with { Allocation = Amount(300m, 3_000m) };
+        if (Maybe(0.05)) request = request with { StopLossDistance = -0.01m };
+        return new CreatePlan(request) { Account = account };
+    }
+
+    private DateTimeOffset Later(DateTimeOffset from, int minMinutes, int maxMinutes) => from.AddMinutes(_rng.Next(minMinutes, maxMinutes));
 
     private Action<ShardGrains, List<EngineEvent>> NextStep()
     {
@@ -325,7 +392,8 @@ internal sealed class RandomWorkload
         var account = Pick(Accounts);
         Command command = roll switch
         {
-            < 620 => PlaceOrder(account),
+            < 550 => PlaceOrder(account),
+            < 620 => PlanCommand(account),
             < 720 => PlaceList(account),
             < 790 => Amend(account),
             < 840 => Cancel(account),

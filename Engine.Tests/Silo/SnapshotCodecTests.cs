@@ -34,6 +34,7 @@ public sealed class SnapshotCodecTests
         var live = workload.Shard;
         Assert.True(live.Orders.Values.Count(o => o.IsLive) > 10);
         Assert.Contains(live.Orders.Values, o => o.Phase == OrderPhase.Trailing);
+        Assert.Contains(live.Plans, p => p.History.Any(h => h.Kind == Engine.Grains.Plans.PlanHistoryKind.Armed));
 
         var bytes = ReplayTests.Encode(live.Capture());
         var restored = ReplayTests.Restore(bytes, Options);
@@ -115,6 +116,24 @@ public sealed class SnapshotCodecTests
         var e = Assert.Throws<InvalidDataException>(() => ShardSnapshotCodec.Read(new MemoryStream(bytes)));
 
         Assert.Contains("version " + (ShardSnapshotCodec.FormatVersion + 1), e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_Version2SnapshotFromBeforePlans_ReadsAsAShardWithoutPlans()
+    {
+        var workload = new RandomWorkload(26, Options);
+        workload.Run(batches: 300);
+        var withoutPlans = workload.Shard.Capture() with { Plans = [] };
+        var current = ReplayTests.Encode(withoutPlans);
+        // Version 2 is version 3 without the plan count (one zero byte) before the 4-byte end marker.
+        Assert.Equal(0, current[^5]);
+        var version2 = current[..^5].Concat(current[^4..]).ToArray();
+        version2[4] = 2;
+
+        var read = ShardSnapshotCodec.Read(new MemoryStream(version2));
+
+        Assert.Empty(read.Plans);
+        Assert.Equal(current, ReplayTests.Encode(read));
     }
 
     [Fact]

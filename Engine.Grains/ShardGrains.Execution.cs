@@ -153,9 +153,17 @@ public sealed partial class ShardGrains
         var opening = quantity - closing;
         var realized = closing * (price - (position?.EntryPrice ?? 0m)) * Math.Sign(held);
         var fee = Money.Round(quantity * price * feeRate);
+        var released = position is null || closing == 0m ? 0m : ReleasedMargin(position, closing);
+        if (closing > 0m && realized - fee < -released)
+        {
+            // Isolated margin: closing a position never costs more than the margin it held, however far
+            // the fill gapped past the bankruptcy price (as with liquidation); the bucket absorbs no more.
+            realized = Math.Max(realized, -released);
+            if (opening == 0m) fee = Math.Max(0m, released + realized);
+        }
+
         if (opening > 0m)
         {
-            var released = position is null || closing == 0m ? 0m : ReleasedMargin(position, closing);
             var needed = Money.Round(opening * price / LeverageOf(bucket, spec.Symbol));
             if (bucket.Available + released + realized - fee < needed) return OrderReasons.InsufficientMargin;
         }

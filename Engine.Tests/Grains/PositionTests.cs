@@ -439,6 +439,37 @@ public sealed class PositionTests
     }
 
     [Fact]
+    public void OnPrices_StopLossFillGapsBeyondBankruptcy_LossCappedAtPositionMargin()
+    {
+        // Long 0.1 at 50000 with margin 500 (leverage 10): a fill below 45000 would lose more than the margin.
+        var kit = Holding(0.1m);
+        var stop = kit.PlaceOk(Stop(Sell, 0.1m, 47000m) with { ReduceOnly = true });
+        var balance = kit.BucketOf().Balance;
+
+        // The index gaps straight through the stop and the bankruptcy price; the mark has not moved yet.
+        var events = kit.Prices(Btc, last: null, index: 40000m, mark: 50000m);
+
+        var fill = Single<OrderFilled>(events);
+        Assert.Equal((stop, 0.1m, 40000m, -500m, 0m), (fill.Order, fill.Quantity, fill.Price, fill.RealizedPnl, fill.Fee));
+        Assert.Null(kit.PositionOf());
+        Assert.Equal(balance - 500m, kit.BucketOf().Balance);
+        Assert.Equal(90_000m, kit.AccountState.WalletBalance);
+        kit.AssertReplayMatches();
+    }
+
+    [Fact]
+    public void OnPrices_StopLossFillLosesLessThanMargin_PaysItsFeeInFull()
+    {
+        var kit = Holding(0.1m);
+        kit.PlaceOk(Stop(Sell, 0.1m, 47000m) with { ReduceOnly = true });
+
+        var fill = Single<OrderFilled>(kit.Prices(Btc, last: null, index: 46000m, mark: 50000m));
+
+        // Loss 400 plus a taker fee of 0.1 * 46000 * 0.0005 = 2.3: 402.3 < 500, nothing is capped.
+        Assert.Equal((-400m, 2.3m), (fill.RealizedPnl, fill.Fee));
+    }
+
+    [Fact]
     public void OnPrices_MarkReachesShortLiquidationPrice_Liquidates()
     {
         // Short 0.1 at 50000, margin 500: (5000 + 500) / (0.1 * 1.004) = 54780.88 -> 54780.8.

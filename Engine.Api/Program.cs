@@ -59,6 +59,7 @@ OperatorEndpoints.Map(app);
 MarketEndpoints.Map(app);
 AccountEndpoints.Map(app);
 OrderEndpoints.Map(app);
+RiskEndpoints.Map(app);
 
 app.Run();
 

@@ -21,6 +21,12 @@ public sealed partial class ShardGrains
             return;
         }
 
+        if (e is SymbolHalted or SymbolResumed)
+        {
+            ApplySymbolHalt(e);
+            return;
+        }
+
         var ae = (AccountEvent)e;
         if (ae is AccountOpened opened)
         {
@@ -51,6 +57,8 @@ public sealed partial class ShardGrains
                 var signed = t.Direction == TransferDirection.In ? t.Amount : -t.Amount;
                 bucket.Balance += signed;
                 account.WalletBalance -= signed;
+                // A transfer is not a gain or a loss of the day.
+                if (bucket.DailyLossLimit is not null) bucket.LossBaseline += signed;
                 break;
             }
 
@@ -153,6 +161,9 @@ public sealed partial class ShardGrains
             case PositionLiquidated liq:
                 ApplyLiquidation(account, liq);
                 break;
+            default:
+                ApplyRisk(account, ae);
+                break;
         }
 
         Record(account, ae);
@@ -214,6 +225,7 @@ public sealed partial class ShardGrains
             }
             case OrderPhase.Resting:
                 Book(order.Symbol, TriggerSource.Index).AddLevel(order.Number, OrderRules.RestingDirection(order.Side), order.Price!.Value);
+                if (order.Spec.Fallback is not null && order.TriggeredAt is not null) WatchFallback(order);
                 break;
         }
     }
@@ -227,6 +239,10 @@ public sealed partial class ShardGrains
                 break;
             case OrderPhase.Resting:
                 if (_books.TryGetValue((order.Symbol, TriggerSource.Index), out var index)) index.Remove(order.Number);
+                if (order.Spec.Fallback is not null) UnwatchFallback(order);
+                break;
+            case OrderPhase.Confirming:
+                EndConfirmation(order);
                 break;
         }
     }
@@ -338,6 +354,7 @@ public sealed partial class ShardGrains
         mark.Remove(-position.Key);
         if (position.Quantity == 0m)
         {
+            if (_pendingCloses.Count != 0) ForgetPendingClose(symbol, bucket.Id);
             bucket.Positions.Remove(symbol);
             _positionsByKey.Remove(position.Key);
             position.LiquidationPrice = null;
@@ -359,6 +376,7 @@ public sealed partial class ShardGrains
         Book(liq.Symbol, TriggerSource.Mark).Remove(-position.Key);
         bucket.Positions.Remove(liq.Symbol);
         _positionsByKey.Remove(position.Key);
+        if (_pendingCloses.Count != 0) ForgetPendingClose(liq.Symbol, bucket.Id);
         var side = liq.Quantity > 0 ? OrderSide.Sell : OrderSide.Buy;
         AddFill(account, new Fill(liq.Fill, null, liq.Bucket, liq.Symbol, side, Math.Abs(liq.Quantity), liq.Price, 0m, liq.RealizedPnl, Liquidity.Liquidation, liq.At));
     }

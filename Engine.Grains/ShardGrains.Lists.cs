@@ -28,9 +28,13 @@ public sealed partial class ShardGrains
         var specs = built.Specs!;
 
         // Every member that waits or executes now is checked as a standalone order would be.
-        foreach (var spec in specs)
+        for (var i = 0; i < specs.Count; i++)
         {
+            var spec = specs[i];
             var bucket = account.FindBucket(spec.Bucket)!;
+            if (Blocked(account, bucket, spec) is { } blocked) return Reject(blocked);
+            if (Band(ref spec) is { } outOfBand) return Reject(outOfBand);
+            specs[i] = spec;
             if (CheckPlacement(account, bucket, InstrumentOf(spec.Symbol), spec) is { } no) return Reject(no);
         }
 

@@ -9,4 +9,14 @@ public sealed record ShardOptions
     public int ClientIdHistory { get; init; } = 100_000;
     /// <summary>Leverage of a symbol in a bucket that never set one (capped by the instrument's maximum).</summary>
     public int DefaultLeverage { get; init; } = 10;
+
+    /// <summary>
+    /// The price band, a fraction (0 turns it off): a buy limit may be at most this far above its
+    /// reference and a sell limit at most this far below it. The reference is the index for a limit
+    /// order and the trigger price for a stop-limit or take-profit-limit (the index it will meet).
+    /// </summary>
+    public decimal PriceBand { get; init; }
+
+    /// <summary>What happens to a limit price outside the band.</summary>
+    public Risk.PriceBandPolicy PriceBandPolicy { get; init; }
 }

@@ -31,6 +31,19 @@ namespace Engine.Grains.Events;
 [JsonDerivedType(typeof(OrderRejected), "orderRejected")]
 [JsonDerivedType(typeof(PositionLiquidated), "positionLiquidated")]
 [JsonDerivedType(typeof(TrailingExtremesMoved), "trailingExtremesMoved")]
+[JsonDerivedType(typeof(SymbolHalted), "symbolHalted")]
+[JsonDerivedType(typeof(SymbolResumed), "symbolResumed")]
+[JsonDerivedType(typeof(KillSwitchEngaged), "killSwitchEngaged")]
+[JsonDerivedType(typeof(KillSwitchReleased), "killSwitchReleased")]
+[JsonDerivedType(typeof(CancelAllAfterSet), "cancelAllAfterSet")]
+[JsonDerivedType(typeof(CancelAllAfterTriggered), "cancelAllAfterTriggered")]
+[JsonDerivedType(typeof(DailyLossLimitSet), "dailyLossLimitSet")]
+[JsonDerivedType(typeof(DailyLossLimitReached), "dailyLossLimitReached")]
+[JsonDerivedType(typeof(DailyLossLockReleased), "dailyLossLockReleased")]
+[JsonDerivedType(typeof(BucketDayStarted), "bucketDayStarted")]
+[JsonDerivedType(typeof(TriggerConfirmationStarted), "triggerConfirmationStarted")]
+[JsonDerivedType(typeof(TriggerConfirmationFailed), "triggerConfirmationFailed")]
+[JsonDerivedType(typeof(OrderConvertedToMarket), "orderConvertedToMarket")]
 public abstract record EngineEvent
 {
     public required DateTimeOffset At { get; init; }

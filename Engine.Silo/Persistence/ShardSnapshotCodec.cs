@@ -7,6 +7,7 @@ using Engine.Grains.Events;
 using Engine.Grains.Margin;
 using Engine.Grains.Orders;
 using Engine.Grains.Pricing;
+using Engine.Grains.Risk;
 
 namespace Engine.Silo.Persistence;
 
@@ -20,6 +21,7 @@ namespace Engine.Silo.Persistence;
 /// magic "ESHS" (4 bytes) · format version (uint16)
 /// NextOrderNumber, NextFillNumber, NextPositionKey (int64 each)
 /// n accounts · n orders, n indexed orders, orders · n children · n expiries
+/// n halts · n confirmations                       (format 3)
 /// end marker "SHSE" (4 bytes)
 /// </code>
 /// <para>
@@ -48,11 +50,20 @@ namespace Engine.Silo.Persistence;
 /// Any change to the layout bumps <see cref="FormatVersion"/>; <see cref="Read"/> rejects other
 /// versions, so an old snapshot is never misread (recovery then falls back to the journal).
 /// </para>
+/// <para>
+/// Format 3 (risk controls) adds, to each bucket, its kill switch and daily loss limit state (where
+/// format 2 had a "locked" flag that nothing set), to each account its kill switch and dead man's
+/// switch deadline (after its events), and the shard's halts and trigger confirmations (after the
+/// expiries). Format 2 snapshots still read, with none of that state. Order specs carry their risk
+/// options under a new spec flag, so older records and snapshots (which never set it) read unchanged.
+/// </para>
 /// </remarks>
 public static class ShardSnapshotCodec
 {
-    /// <summary>The format version this build writes and reads (1 was an interim order layout, never read now).</summary>
-    public const ushort FormatVersion = 2;
+    /// <summary>The format version this build writes (it reads this and 2; 1 was an interim order layout, never read now).</summary>
+    public const ushort FormatVersion = 3;
+
+    private const ushort OldestReadableVersion = 2;
 
     private const uint Magic = 0x53485345; // "ESHS" little-endian
     private const uint EndMarker = 0x45534853; // "SHSE" little-endian
@@ -102,8 +113,10 @@ public static class ShardSnapshotCodec
         }
     }
 
-    /// <summary>Tag of the one shard-level event, next to the account events' tags.</summary>
+    /// <summary>Tags of the shard-level events, next to the account events' tags (never renumbered).</summary>
     private const byte TrailingMovedTag = 20;
+    private const byte SymbolHaltedTag = 21;
+    private const byte SymbolResumedTag = 22;
 
     /// <summary>
     /// Writes one event as a journal record's body: the same per-type encoding as the snapshot's
@@ -149,6 +162,18 @@ public static class ShardSnapshotCodec
         [typeof(OrderExpired)] = 17,
         [typeof(OrderRejected)] = 18,
         [typeof(PositionLiquidated)] = 19,
+        // 20 to 22 are the shard-level events' tags.
+        [typeof(KillSwitchEngaged)] = 23,
+        [typeof(KillSwitchReleased)] = 24,
+        [typeof(CancelAllAfterSet)] = 25,
+        [typeof(CancelAllAfterTriggered)] = 26,
+        [typeof(DailyLossLimitSet)] = 27,
+        [typeof(DailyLossLimitReached)] = 28,
+        [typeof(DailyLossLockReleased)] = 29,
+        [typeof(BucketDayStarted)] = 30,
+        [typeof(TriggerConfirmationStarted)] = 31,
+        [typeof(TriggerConfirmationFailed)] = 32,
+        [typeof(OrderConvertedToMarket)] = 33,
     };
 
     // Spec flags.
@@ -166,6 +191,13 @@ public static class ShardSnapshotCodec
     private const int SpecReduceOnly = 1 << 11;
     private const int SpecClosePosition = 1 << 12;
     private const int SpecSizeFromParent = 1 << 13;
+    private const int SpecRisk = 1 << 14;
+
+    // Risk spec flags (one byte after the spec's other fields, when SpecRisk is set).
+    private const byte RiskConfirmation = 1 << 0;
+    private const byte RiskFallback = 1 << 1;
+    private const byte RiskFallbackAfter = 1 << 2;
+    private const byte RiskFallbackWorst = 1 << 3;
 
     // Order state flags: which fields of the progress differ from the spec or their defaults, which
     // optional fields are present.
@@ -235,6 +267,23 @@ public static class ShardSnapshotCodec
                 Time(e.At);
             }
 
+            Count(s.Halts.Length);
+            foreach (var h in s.Halts)
+            {
+                Shared(h.Symbol);
+                Shared(h.Reason);
+                Time(h.Since);
+                OptionalTime(h.Until);
+            }
+
+            Count(s.Confirmations.Length);
+            foreach (var c in s.Confirmations)
+            {
+                Varint(c.Order);
+                Decimal(c.Price);
+                Time(c.Until);
+            }
+
             w.Write(EndMarker);
         }
 
@@ -257,7 +306,11 @@ public static class ShardSnapshotCodec
                 Enum((int)b.Kind);
                 Decimal(b.Balance);
                 Decimal(b.RealizedPnl);
-                w.Write(b.Locked);
+                w.Write(b.KillSwitch);
+                Decimal(b.DailyLossLimit);
+                Decimal(b.LossBaseline);
+                Time(b.LossDay);
+                w.Write(b.LossLocked);
                 Count(b.Positions.Length);
                 foreach (var p in b.Positions)
                 {
@@ -335,6 +388,9 @@ public static class ShardSnapshotCodec
                 Varint(e.Sequence);
                 Event(e.Event);
             }
+
+            w.Write(a.KillSwitch);
+            OptionalTime(a.CancelAllAfter);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -401,6 +457,7 @@ public static class ShardSnapshotCodec
             if (s.ReduceOnly) flags |= SpecReduceOnly;
             if (s.ClosePosition) flags |= SpecClosePosition;
             if (s.SizeFromParent) flags |= SpecSizeFromParent;
+            if (s.Risk is not null) flags |= SpecRisk;
 
             Varint32(flags);
             Varint(s.Number);
@@ -422,6 +479,32 @@ public static class ShardSnapshotCodec
             if (s.Parent is { } parent) Varint(parent);
             if (s.OcoSibling is { } oco) Varint(oco);
             if (s.ParentDistance is { } distance) Decimal(distance);
+            if (s.Risk is { } risk) Risk(risk);
+        }
+
+        private void Risk(OrderRiskSpec risk)
+        {
+            byte flags = 0;
+            if (risk.TriggerConfirmation is not null) flags |= RiskConfirmation;
+            if (risk.Fallback is { } f)
+            {
+                flags |= RiskFallback;
+                if (f.After is not null) flags |= RiskFallbackAfter;
+                if (f.WorstPrice is not null) flags |= RiskFallbackWorst;
+            }
+
+            w.Write(flags);
+            if (risk.TriggerConfirmation is { } wait) Varint(wait.Ticks);
+            if (risk.Fallback is not { } fallback) return;
+            Enum((int)fallback.Action);
+            if (fallback.After is { } after) Varint(after.Ticks);
+            if (fallback.WorstPrice is { } worst) Decimal(worst);
+        }
+
+        private void OptionalTime(DateTimeOffset? value)
+        {
+            w.Write(value is not null);
+            if (value is { } t) Time(t);
         }
 
         public void JournalEvent(EngineEvent e)
@@ -434,6 +517,25 @@ public static class ShardSnapshotCodec
                 w.Write((byte)t.Source);
                 w.Write((byte)t.Direction);
                 Decimal(t.Price);
+                return;
+            }
+
+            if (e is SymbolHalted h)
+            {
+                w.Write(SymbolHaltedTag);
+                Time(h.At);
+                Shared(h.Symbol);
+                Shared(h.Reason);
+                OptionalTime(h.Until);
+                return;
+            }
+
+            if (e is SymbolResumed r)
+            {
+                w.Write(SymbolResumedTag);
+                Time(r.At);
+                Shared(r.Symbol);
+                Shared(r.Reason);
                 return;
             }
 
@@ -551,6 +653,51 @@ public static class ShardSnapshotCodec
                     Decimal(x.Quantity);
                     Decimal(x.Price);
                     Decimal(x.RealizedPnl);
+                    break;
+                case KillSwitchEngaged x:
+                    Shared(x.Bucket?.Value);
+                    break;
+                case KillSwitchReleased x:
+                    Shared(x.Bucket?.Value);
+                    break;
+                case CancelAllAfterSet x:
+                    OptionalTime(x.Deadline);
+                    break;
+                case CancelAllAfterTriggered x:
+                    Time(x.Deadline);
+                    break;
+                case DailyLossLimitSet x:
+                    Shared(x.Bucket.Value);
+                    Decimal(x.Limit);
+                    Decimal(x.Baseline);
+                    Time(x.Day);
+                    break;
+                case DailyLossLimitReached x:
+                    Shared(x.Bucket.Value);
+                    Decimal(x.Loss);
+                    Decimal(x.Limit);
+                    break;
+                case DailyLossLockReleased x:
+                    Shared(x.Bucket.Value);
+                    Decimal(x.Baseline);
+                    break;
+                case BucketDayStarted x:
+                    Shared(x.Bucket.Value);
+                    Time(x.Day);
+                    Decimal(x.Baseline);
+                    break;
+                case TriggerConfirmationStarted x:
+                    Varint(x.Order);
+                    Decimal(x.Price);
+                    Time(x.Until);
+                    break;
+                case TriggerConfirmationFailed x:
+                    Varint(x.Order);
+                    Decimal(x.Price);
+                    break;
+                case OrderConvertedToMarket x:
+                    Varint(x.Order);
+                    Shared(x.Reason);
                     break;
             }
         }
@@ -672,14 +819,18 @@ public static class ShardSnapshotCodec
     {
         private readonly List<string> _strings = [];
 
+        /// <summary>The snapshot's format version (journal records carry no version: they are read as the newest).</summary>
+        private ushort _version = FormatVersion;
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public ShardSnapshot Snapshot()
         {
             var magic = r.ReadUInt32();
             if (magic != Magic) throw new InvalidDataException($"Not a shard snapshot: magic 0x{magic:X8}, expected 0x{Magic:X8} (\"ESHS\").");
             var version = r.ReadUInt16();
-            if (version != FormatVersion)
-                throw new InvalidDataException($"Unsupported shard snapshot format version {version}; this build reads version {FormatVersion}.");
+            if (version is < OldestReadableVersion or > FormatVersion)
+                throw new InvalidDataException($"Unsupported shard snapshot format version {version}; this build reads versions {OldestReadableVersion} to {FormatVersion}.");
+            _version = version;
             var nextOrder = r.ReadInt64();
             var nextFill = r.ReadInt64();
             var nextPosition = r.ReadInt64();
@@ -698,6 +849,16 @@ public static class ShardSnapshotCodec
             var expiries = new ExpiryEntry[Count()];
             for (var i = 0; i < expiries.Length; i++) expiries[i] = new ExpiryEntry(r.Read7BitEncodedInt64(), Time());
 
+            SymbolHaltEntry[] halts = [];
+            ConfirmationEntry[] confirmations = [];
+            if (_version >= 3)
+            {
+                halts = new SymbolHaltEntry[Count()];
+                for (var i = 0; i < halts.Length; i++) halts[i] = new SymbolHaltEntry(SharedRequired(), SharedRequired(), Time(), OptionalTime());
+                confirmations = new ConfirmationEntry[Count()];
+                for (var i = 0; i < confirmations.Length; i++) confirmations[i] = new ConfirmationEntry(r.Read7BitEncodedInt64(), Decimal(), Time());
+            }
+
             var end = r.ReadUInt32();
             if (end != EndMarker) throw Corrupt($"end marker 0x{end:X8}, expected 0x{EndMarker:X8}");
 
@@ -711,6 +872,8 @@ public static class ShardSnapshotCodec
                 IndexedOrders = indexed,
                 Children = children,
                 Expiries = expiries,
+                Halts = halts,
+                Confirmations = confirmations,
             };
         }
 
@@ -733,7 +896,20 @@ public static class ShardSnapshotCodec
                 var kind = (BucketKind)r.ReadByte();
                 var balance = Decimal();
                 var realized = Decimal();
-                var locked = r.ReadBoolean();
+                // Format 2's "locked" flag was never set; read as the kill switch it would have been.
+                var killSwitch = r.ReadBoolean();
+                decimal? lossLimit = null;
+                decimal lossBaseline = 0m;
+                DateTimeOffset lossDay = default;
+                var lossLocked = false;
+                if (_version >= 3)
+                {
+                    lossLimit = NullableDecimal();
+                    lossBaseline = Decimal();
+                    lossDay = Time();
+                    lossLocked = r.ReadBoolean();
+                }
+
                 var positions = new PositionSnapshot[Count()];
                 for (var p = 0; p < positions.Length; p++)
                 {
@@ -757,9 +933,13 @@ public static class ShardSnapshotCodec
                     Kind = kind,
                     Balance = balance,
                     RealizedPnl = realized,
-                    Locked = locked,
                     Positions = positions,
                     Leverage = leverage,
+                    KillSwitch = killSwitch,
+                    DailyLossLimit = lossLimit,
+                    LossBaseline = lossBaseline,
+                    LossDay = lossDay,
+                    LossLocked = lossLocked,
                 };
             }
 
@@ -806,6 +986,8 @@ public static class ShardSnapshotCodec
 
             var events = new SequencedEvent[Count()];
             for (var i = 0; i < events.Length; i++) events[i] = new SequencedEvent(r.Read7BitEncodedInt64(), Event());
+            var accountKill = _version >= 3 && r.ReadBoolean();
+            var cancelAllAfter = _version >= 3 ? OptionalTime() : null;
 
             return new AccountSnapshot
             {
@@ -824,6 +1006,8 @@ public static class ShardSnapshotCodec
                 Idempotency = idempotency,
                 Fills = fills,
                 Events = events,
+                KillSwitch = accountKill,
+                CancelAllAfter = cancelAllAfter,
             };
         }
 
@@ -890,12 +1074,43 @@ public static class ShardSnapshotCodec
                 ReduceOnly = (flags & SpecReduceOnly) != 0,
                 ClosePosition = (flags & SpecClosePosition) != 0,
                 SizeFromParent = (flags & SpecSizeFromParent) != 0,
+                Risk = (flags & SpecRisk) != 0 ? Risk() : null,
             };
         }
+
+        private OrderRiskSpec Risk()
+        {
+            var flags = r.ReadByte();
+            TimeSpan? confirmation = (flags & RiskConfirmation) != 0 ? TimeSpan.FromTicks(r.Read7BitEncodedInt64()) : null;
+            OrderFallback? fallback = null;
+            if ((flags & RiskFallback) != 0)
+            {
+                var action = (FallbackAction)r.ReadByte();
+                TimeSpan? after = (flags & RiskFallbackAfter) != 0 ? TimeSpan.FromTicks(r.Read7BitEncodedInt64()) : null;
+                decimal? worst = (flags & RiskFallbackWorst) != 0 ? Decimal() : null;
+                fallback = new OrderFallback(after, worst, action);
+            }
+
+            return new OrderRiskSpec(confirmation, fallback);
+        }
+
+        private DateTimeOffset? OptionalTime() => r.ReadBoolean() ? Time() : null;
 
         public EngineEvent JournalEvent()
         {
             var tag = r.ReadByte();
+            if (tag == SymbolHaltedTag)
+            {
+                var haltedAt = Time();
+                return new SymbolHalted(SharedRequired(), SharedRequired(), OptionalTime()) { At = haltedAt };
+            }
+
+            if (tag == SymbolResumedTag)
+            {
+                var resumedAt = Time();
+                return new SymbolResumed(SharedRequired(), SharedRequired()) { At = resumedAt };
+            }
+
             if (tag != TrailingMovedTag) return Event(tag);
             var at = Time();
             return new TrailingExtremesMoved(SharedRequired(), (TriggerSource)r.ReadByte(), (TriggerDirection)r.ReadByte(), Decimal()) { At = at };
@@ -928,6 +1143,17 @@ public static class ShardSnapshotCodec
                 17 => new OrderExpired(r.Read7BitEncodedInt64(), SharedRequired()) { At = at, Account = account },
                 18 => new OrderRejected(r.Read7BitEncodedInt64(), SharedRequired()) { At = at, Account = account },
                 19 => new PositionLiquidated(new BucketId(SharedRequired()), SharedRequired(), r.Read7BitEncodedInt64(), Decimal(), Decimal(), Decimal()) { At = at, Account = account },
+                23 => new KillSwitchEngaged(Shared() is { } engaged ? new BucketId(engaged) : null) { At = at, Account = account },
+                24 => new KillSwitchReleased(Shared() is { } released ? new BucketId(released) : null) { At = at, Account = account },
+                25 => new CancelAllAfterSet(OptionalTime()) { At = at, Account = account },
+                26 => new CancelAllAfterTriggered(Time()) { At = at, Account = account },
+                27 => new DailyLossLimitSet(new BucketId(SharedRequired()), NullableDecimal(), Decimal(), Time()) { At = at, Account = account },
+                28 => new DailyLossLimitReached(new BucketId(SharedRequired()), Decimal(), Decimal()) { At = at, Account = account },
+                29 => new DailyLossLockReleased(new BucketId(SharedRequired()), Decimal()) { At = at, Account = account },
+                30 => new BucketDayStarted(new BucketId(SharedRequired()), Time(), Decimal()) { At = at, Account = account },
+                31 => new TriggerConfirmationStarted(r.Read7BitEncodedInt64(), Decimal(), Time()) { At = at, Account = account },
+                32 => new TriggerConfirmationFailed(r.Read7BitEncodedInt64(), Decimal()) { At = at, Account = account },
+                33 => new OrderConvertedToMarket(r.Read7BitEncodedInt64(), SharedRequired()) { At = at, Account = account },
                 _ => throw Corrupt($"unknown event tag {tag}"),
             };
         }

@@ -15,24 +15,44 @@ namespace Engine.Tests.Api;
 /// <summary>
 /// The real engine (HTTP pipeline and in-process silo) on a test server: a fresh data folder per
 /// instance, no simulated feed, no slippage, two shards, a known operator key and a clock that
-/// moves only when a test advances it.
+/// moves only when a test advances it. Circuit breakers are off (these tests move prices in big
+/// steps on purpose); the risk tests turn them on with their own settings.
 /// </summary>
-public sealed class EngineApp : WebApplicationFactory<Program>
+public class EngineApp : WebApplicationFactory<Program>
 {
     public const string OperatorKey = "op-test";
 
     private readonly Lazy<HttpClient> _client;
+    private readonly IReadOnlyDictionary<string, string?> _overrides;
+    private readonly bool _keepData;
 
-    public EngineApp()
+    public EngineApp() : this(null, null, null)
     {
-        DataDirectory = Path.Combine(Path.GetTempPath(), "engine-api-tests", Guid.NewGuid().ToString("N"));
+    }
+
+    /// <param name="settings">Configuration on top of the test defaults.</param>
+    /// <param name="dataDirectory">An existing data folder to start on (a restart); it is then not deleted on dispose.</param>
+    /// <param name="clock">The clock to share with an engine that ran before (a restart).</param>
+    protected EngineApp(IReadOnlyDictionary<string, string?>? settings, string? dataDirectory = null, ManualTimeProvider? clock = null)
+    {
+        _overrides = settings ?? new Dictionary<string, string?>();
+        _keepData = dataDirectory is not null;
+        DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "engine-api-tests", Guid.NewGuid().ToString("N"));
+        Clock = clock ?? new ManualTimeProvider();
         _client = new Lazy<HttpClient>(() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false }));
     }
+
+    /// <summary>An engine with extra settings, optionally on the data folder and clock of one that ran before (a restart).</summary>
+    public static EngineApp With(IReadOnlyDictionary<string, string?> settings, string? dataDirectory = null, ManualTimeProvider? clock = null) =>
+        new(settings, dataDirectory, clock);
 
     public string DataDirectory { get; }
 
     /// <summary>The engine's clock; Advance fires its timers (the 100 ms GTD expiry timer among them).</summary>
-    public ManualTimeProvider Clock { get; } = new();
+    public ManualTimeProvider Clock { get; }
+
+    /// <summary>Leaves the data folder behind on dispose, for a restart on it.</summary>
+    public bool KeepData { get; set; }
 
     public HttpClient Http => _client.Value;
 
@@ -45,9 +65,11 @@ public sealed class EngineApp : WebApplicationFactory<Program>
             ["Engine:OperatorApiKey"] = OperatorKey,
             ["Engine:Shards"] = "2",
             ["Engine:Slippage"] = "0",
+            ["Engine:CircuitBreaker:Enabled"] = "false",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
         };
+        foreach (var (key, value) in _overrides) settings[key] = value;
         builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(settings));
         builder.ConfigureTestServices(services =>
         {
@@ -61,6 +83,7 @@ public sealed class EngineApp : WebApplicationFactory<Program>
         if (_client.IsValueCreated) _client.Value.Dispose();
         await base.DisposeAsync();
         await WaitForEngineReleaseAsync();
+        if (_keepData || KeepData) return;
         try
         {
             if (Directory.Exists(DataDirectory)) Directory.Delete(DataDirectory, recursive: true);

@@ -40,11 +40,17 @@ public sealed partial class ShardGrains
         AfterPrices(symbol);
     }
 
-    /// <summary>An order that starts on a halted symbol: a market one cannot execute; the others wait in their book.</summary>
+    /// <summary>
+    /// An order that starts on a halted symbol: a market one cannot execute; a trailing stop without an
+    /// activation price starts trailing from the current price (that fires nothing); the others wait in
+    /// their book, unchecked until the resume.
+    /// </summary>
     private void StartWhileHalted(Order order)
     {
         if (order.Phase == OrderPhase.Executing)
             Finish(order, new OrderRejected(order.Number, OrderReasons.SymbolHalted) { At = _now, Account = order.Account });
+        else if (order.Phase == OrderPhase.AwaitingActivation && order.Spec.ActivationPrice is null && QuoteOf(order.Symbol).Of(order.Spec.TriggerBy) is { } watched)
+            Emit(new TrailingStopActivated(order.Number, watched) { At = _now, Account = order.Account });
     }
 
     /// <summary>

@@ -51,9 +51,7 @@ public sealed class PriceService
                 if (!_indexes.TryGetValue(tick.Symbol, out var index)) continue;
                 accepted++;
                 if (!index.Apply(tick, now)) continue;
-                var breaker = _breakers[tick.Symbol];
-                if (breaker.Observe(now, index.Index, index.Degraded)) SendHalt(breaker);
-                _broadcast(tick.Symbol, QuoteOf(index));
+                Publish(_breakers[tick.Symbol], index, now, quoteChanged: true);
             }
         }
 
@@ -72,10 +70,8 @@ public sealed class PriceService
             foreach (var index in _indexes.Values)
             {
                 var breaker = _breakers[index.Symbol];
-                var changed = index.Refresh(now);
-                if (changed && breaker.Observe(now, index.Index, index.Degraded)) SendHalt(breaker);
+                Publish(breaker, index, now, index.Refresh(now));
                 if (breaker.Advance(now)) SendHalt(breaker);
-                if (changed) _broadcast(index.Symbol, QuoteOf(index));
             }
         }
     }
@@ -131,6 +127,20 @@ public sealed class PriceService
                 if (_breakers.TryGetValue(symbol, out var breaker))
                     breaker.Restore(halt);
         }
+    }
+
+    /// <summary>
+    /// Sends a symbol's new prices with what they did to its breaker: a halt goes before the prices
+    /// (the tick that trips the breaker fires nothing), a resume after them (the tick that heals the
+    /// index is the price the waiting orders are evaluated at).
+    /// </summary>
+    private void Publish(SymbolCircuitBreaker breaker, SymbolPriceIndex index, DateTimeOffset now, bool quoteChanged)
+    {
+        if (!quoteChanged) return;
+        var haltChanged = breaker.Observe(now, index.Index, index.Degraded);
+        if (haltChanged && breaker.Halt is not null) SendHalt(breaker);
+        _broadcast(index.Symbol, QuoteOf(index));
+        if (haltChanged && breaker.Halt is null) SendHalt(breaker);
     }
 
     private Task SendHalt(SymbolCircuitBreaker breaker) =>

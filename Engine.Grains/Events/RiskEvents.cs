@@ -3,8 +3,12 @@ namespace Engine.Grains.Events;
 // Risk controls (kill switches, dead man's switch, daily loss limits, symbol halts, wick protection,
 // stop-limit gap fallbacks). Money in USDT; a loss is a positive amount.
 
-/// <summary>Triggering is paused for <paramref name="Symbol"/> (every shard records it): orders wait for the resume.</summary>
-public sealed record SymbolHalted(string Symbol, string Reason, DateTimeOffset? Until) : EngineEvent;
+/// <summary>
+/// Triggering is paused for <paramref name="Symbol"/> (every shard records it): orders wait for the resume.
+/// <paramref name="Since"/> is when the halt began as the price service decided it (the same in every
+/// shard; a halt whose reason changes keeps it).
+/// </summary>
+public sealed record SymbolHalted(string Symbol, string Reason, DateTimeOffset Since, DateTimeOffset? Until) : EngineEvent;
 
 /// <summary>Triggering resumed for <paramref name="Symbol"/>; waiting orders were evaluated at the prices of that moment.</summary>
 public sealed record SymbolResumed(string Symbol, string Reason) : EngineEvent;

@@ -25,7 +25,7 @@ public sealed partial class ShardGrains
         if (halt is not null)
         {
             if (current is not null && current.Reason == halt.Reason && current.Until == halt.Until) return;
-            Emit(new SymbolHalted(symbol, halt.Reason, halt.Until) { At = now });
+            Emit(new SymbolHalted(symbol, halt.Reason, halt.Since, halt.Until) { At = now });
             return;
         }
 

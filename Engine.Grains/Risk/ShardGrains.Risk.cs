@@ -86,8 +86,7 @@ public sealed partial class ShardGrains
         switch (e)
         {
             case SymbolHalted h:
-                var since = _halts.TryGetValue(h.Symbol, out var current) ? current.Since : h.At;
-                _halts[InstrumentOf(h.Symbol).Symbol] = new SymbolHalt(h.Reason, since, h.Until);
+                _halts[InstrumentOf(h.Symbol).Symbol] = new SymbolHalt(h.Reason, h.Since, h.Until);
                 break;
             case SymbolResumed r:
                 _halts.Remove(r.Symbol);

@@ -526,6 +526,7 @@ public static class ShardSnapshotCodec
                 Time(h.At);
                 Shared(h.Symbol);
                 Shared(h.Reason);
+                Time(h.Since);
                 OptionalTime(h.Until);
                 return;
             }
@@ -1102,7 +1103,7 @@ public static class ShardSnapshotCodec
             if (tag == SymbolHaltedTag)
             {
                 var haltedAt = Time();
-                return new SymbolHalted(SharedRequired(), SharedRequired(), OptionalTime()) { At = haltedAt };
+                return new SymbolHalted(SharedRequired(), SharedRequired(), Time(), OptionalTime()) { At = haltedAt };
             }
 
             if (tag == SymbolResumedTag)

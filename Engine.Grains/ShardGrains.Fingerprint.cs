@@ -73,13 +73,12 @@ public sealed partial class ShardGrains
     {
         foreach (var (symbol, h) in _halts.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             sb.Append("halt ").Append(symbol).Append(" reason=").Append(h.Reason).Append(" since=").Append(Time(h.Since)).Append(" until=").Append(Time(h.Until)).Append('\n');
-        foreach (var (ticks, order) in _confirmationQueue)
-        {
-            var c = _confirming[order];
-            sb.Append("confirming ").Append(order).Append(" price=").Append(Num(c.Price)).Append(" until=").Append(Time(c.Until)).Append(" queued=").Append(ticks).Append('\n');
-        }
-
-        if (_confirming.Count != _confirmationQueue.Count) sb.Append("confirming count=").Append(_confirming.Count).Append('\n');
+        // The queue's entries of confirmations that ended otherwise are an artefact of lazy deletion:
+        // what is due is every confirming order, at its end.
+        var queued = _confirmationQueue.UnorderedItems.Select(e => e.Element).ToHashSet();
+        foreach (var (order, c) in _confirming.OrderBy(kv => kv.Value.Until.UtcTicks).ThenBy(kv => kv.Key))
+            sb.Append("confirming ").Append(order).Append(" price=").Append(Num(c.Price)).Append(" until=").Append(Time(c.Until))
+                .Append(queued.Contains(order) ? "" : " NOT QUEUED").Append('\n');
         foreach (var (ticks, account) in _deadManSwitches) sb.Append("deadManSwitch ").Append(account).Append(' ').Append(ticks).Append('\n');
         sb.Append("lossLimited [").AppendJoin(',', _lossLimited.Keys).Append("]\n");
         foreach (var (symbol, buckets) in _pendingCloses.OrderBy(kv => kv.Key, StringComparer.Ordinal))

@@ -147,7 +147,7 @@ public sealed partial class ShardGrains
             Children = children,
             Expiries = expiries,
             Halts = _halts.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new SymbolHaltEntry(h.Key, h.Value.Reason, h.Value.Since, h.Value.Until)).ToArray(),
-            Confirmations = _confirmationQueue.Select(q => new ConfirmationEntry(q.Order, _confirming[q.Order].Price, _confirming[q.Order].Until)).ToArray(),
+            Confirmations = _confirming.OrderBy(c => c.Value.Until.UtcTicks).ThenBy(c => c.Key).Select(c => new ConfirmationEntry(c.Key, c.Value.Price, c.Value.Until)).ToArray(),
         };
     }
 

@@ -25,19 +25,29 @@ public sealed partial class ShardGrains
     private void ResolveConfirmations()
     {
         var now = _now.UtcTicks;
-        if (_confirmationQueue.Min.Ticks > now) return;
+        if (!_confirmationQueue.TryPeek(out _, out var first) || first.Ticks > now) return;
         var due = new List<long>();
-        foreach (var (ticks, number) in _confirmationQueue)
+        List<long>? waiting = null;
+        while (_confirmationQueue.TryPeek(out var number, out var at) && at.Ticks <= now)
         {
-            if (ticks > now) break;
+            _confirmationQueue.Dequeue();
+            // Skipped: a confirmation that ended otherwise, or the same end queued twice (a confirmation that
+            // failed and started again at the same moment).
+            if (!_confirming.TryGetValue(number, out var c) || c.Until.UtcTicks != at.Ticks || (due.Count > 0 && due[^1] == number)) continue;
             due.Add(number);
         }
 
         HashSet<string>? fired = null;
         foreach (var number in due)
         {
-            if (!_orders.TryGetValue(number, out var order) || order.Phase != OrderPhase.Confirming || IsHalted(order.Symbol)) continue;
-            if (QuoteOf(order.Symbol).Of(order.Spec.TriggerBy) is not { } watched) continue;
+            if (!_orders.TryGetValue(number, out var order) || order.Phase != OrderPhase.Confirming) continue;
+            if (IsHalted(order.Symbol) || QuoteOf(order.Symbol).Of(order.Spec.TriggerBy) is not { } watched)
+            {
+                // Judged when its symbol trades again (the resume, or the first price after a restart).
+                (waiting ??= []).Add(number);
+                continue;
+            }
+
             if (OrderRules.Holds(order.FireDirection, watched, order.TriggerPrice!.Value))
             {
                 Trigger(order, watched);
@@ -48,6 +58,11 @@ public sealed partial class ShardGrains
                 Emit(new TriggerConfirmationFailed(number, watched) { At = _now, Account = order.Account });
             }
         }
+
+        if (waiting is not null)
+            foreach (var number in waiting)
+                if (_confirming.TryGetValue(number, out var c))
+                    _confirmationQueue.Enqueue(number, (c.Until.UtcTicks, number));
 
         // A stop-limit that fired may already be past its fallback's worst price.
         if (fired is not null && _fallbackWatches.Count != 0)

@@ -17,9 +17,13 @@ public sealed partial class ShardGrains
     /// <summary>Halted symbols: their books are not evaluated until they resume.</summary>
     private readonly Dictionary<string, SymbolHalt> _halts = new(StringComparer.Ordinal);
 
-    /// <summary>Wick-protected orders whose trigger held, by order number, and in the order they end.</summary>
+    /// <summary>
+    /// Wick-protected orders whose trigger held, by order number; and their ends by (end, order number),
+    /// a total order, so the queue gives them in the same order whatever its history. An entry whose
+    /// confirmation ended otherwise (fired, cancelled) stays until its time and is then skipped.
+    /// </summary>
     private readonly Dictionary<long, Confirmation> _confirming = [];
-    private readonly SortedSet<(long Ticks, long Order)> _confirmationQueue = [];
+    private readonly PriorityQueue<long, (long Ticks, long Order)> _confirmationQueue = new();
 
     /// <summary>Armed dead man's switches, by deadline then account id.</summary>
     private readonly SortedSet<(long Ticks, string Account)> _deadManSwitches = new(DeadlineOrder.Instance);
@@ -188,13 +192,10 @@ public sealed partial class ShardGrains
     private void StartConfirmation(long order, Confirmation confirmation)
     {
         _confirming[order] = confirmation;
-        _confirmationQueue.Add((confirmation.Until.UtcTicks, order));
+        _confirmationQueue.Enqueue(order, (confirmation.Until.UtcTicks, order));
     }
 
-    private void EndConfirmation(Order order)
-    {
-        if (_confirming.Remove(order.Number, out var c)) _confirmationQueue.Remove((c.Until.UtcTicks, order.Number));
-    }
+    private void EndConfirmation(Order order) => _confirming.Remove(order.Number);
 
     /// <summary>A bucket is watched by the daily-loss checks while it has a limit or is locked by one.</summary>
     private void TrackLossLimit(Bucket bucket)

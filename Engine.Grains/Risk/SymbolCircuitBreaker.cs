@@ -6,8 +6,11 @@ namespace Engine.Grains.Risk;
 /// halt changes. Pure and single-writer: the caller serializes access and supplies the time.
 /// </summary>
 /// <remarks>
-/// <para>The move check keeps the window's lowest and highest index in two monotonic queues, so an
-/// index change costs amortized O(1) and a few decimal comparisons, whatever the tick rate.</para>
+/// <para>The move check keeps the window's lowest and highest index per thirtieth of the window, with
+/// the trip levels computed only when the window's low or high changes (see <see cref="MoveWindow"/>):
+/// an index change costs O(1) and a few decimal comparisons, whatever the tick rate, and the halt is
+/// derived again only when one of its inputs changed. A sample counts for between one window and one
+/// window plus a thirtieth of it.</para>
 /// <para>After a resume the window starts again from the resume price, so the move that tripped the
 /// breaker does not trip it again. A degraded index halts only once the index has been healthy since
 /// the start or the last resume (an engine that just started has too few sources for a moment); an
@@ -19,8 +22,8 @@ public sealed class SymbolCircuitBreaker
     private readonly CircuitBreakerSettings _settings;
     private readonly decimal _up;
     private readonly decimal _down;
-    private readonly MonotonicQueue _lows = new(lowest: true);
-    private readonly MonotonicQueue _highs = new(lowest: false);
+    private readonly bool _moveOn;
+    private readonly MoveWindow _window;
     private decimal? _last;
     private bool _healthySeen;
     private bool _degradedHalt;
@@ -45,6 +48,8 @@ public sealed class SymbolCircuitBreaker
         _settings = settings;
         _up = 1m + settings.MaxMove;
         _down = 1m - settings.MaxMove;
+        _moveOn = settings.MaxMove > 0m;
+        _window = new MoveWindow(settings.MaxMove > 0m ? settings.Window : TimeSpan.FromSeconds(1), _up, _down);
     }
 
     public string Symbol { get; }
@@ -56,47 +61,38 @@ public sealed class SymbolCircuitBreaker
     public string? ResumeReason { get; private set; }
 
     /// <summary>Index samples the move check holds: bounded by the window, for tests.</summary>
-    internal int WindowLength => Math.Max(_lows.Count, _highs.Count);
+    internal int WindowLength => _window.Length;
 
     /// <summary>A new index (or degraded flag) at <paramref name="now"/>. True when <see cref="Halt"/> changed.</summary>
     public bool Observe(DateTimeOffset now, decimal? index, bool degraded)
     {
         if (index is not { } price) return false;
         _last = price;
+        var changed = false;
         if (_settings.HaltOnDegraded)
         {
             if (!degraded)
             {
+                changed = _degradedHalt;
                 _healthySeen = true;
                 _degradedHalt = false;
                 _degradedOverride = false;
             }
-            else if (_healthySeen && !_degradedOverride)
+            else if (_healthySeen && !_degradedOverride && !_degradedHalt)
             {
                 _degradedHalt = true;
+                changed = true;
             }
         }
 
-        if (_settings.MaxMove > 0m && _moveUntil is null)
+        if (_moveOn && _moveUntil is null && _window.Trips(now.UtcTicks, price))
         {
-            var ticks = now.UtcTicks;
-            var from = ticks - _settings.Window.Ticks;
-            _lows.DropBefore(from);
-            _highs.DropBefore(from);
-            if ((_lows.Count > 0 && price > _lows.Best * _up) || (_highs.Count > 0 && price < _highs.Best * _down))
-            {
-                _moveUntil = now + _settings.Pause;
-                _lows.Clear();
-                _highs.Clear();
-            }
-            else
-            {
-                _lows.Push(ticks, price);
-                _highs.Push(ticks, price);
-            }
+            _moveUntil = now + _settings.Pause;
+            _window.Clear();
+            changed = true;
         }
 
-        return Settle(now, null);
+        return changed && Settle(now, null);
     }
 
     /// <summary>Time passes: a breaker's pause or an operator halt's end may come. True when <see cref="Halt"/> changed.</summary>
@@ -171,13 +167,8 @@ public sealed class SymbolCircuitBreaker
 
     private void Restart(DateTimeOffset now)
     {
-        _lows.Clear();
-        _highs.Clear();
-        if (_last is { } last && _settings.MaxMove > 0m)
-        {
-            _lows.Push(now.UtcTicks, last);
-            _highs.Push(now.UtcTicks, last);
-        }
+        _window.Clear();
+        if (_last is { } last && _moveOn) _window.Trips(now.UtcTicks, last);
     }
 
     /// <summary>Derives the halt from the flags; <paramref name="ended"/> names what ended if the symbol resumes.</summary>
@@ -201,64 +192,107 @@ public sealed class SymbolCircuitBreaker
         return true;
     }
 
-    /// <summary>(time, price) samples whose front is the lowest (or highest) price of those kept.</summary>
-    private sealed class MonotonicQueue(bool lowest)
+    /// <summary>
+    /// The lowest and highest index over the window, kept per sub-window (<see cref="Steps"/> of them),
+    /// with the trip levels: lowest × (1 + fraction) and highest × (1 − fraction). A sample counts for
+    /// between one window and one window plus one step (the oldest step leaves whole). A price that
+    /// neither trips nor makes a new low or high of its step costs four decimal comparisons; the levels
+    /// are multiplied out only when the low or high of the window changes.
+    /// </summary>
+    private sealed class MoveWindow
     {
-        private long[] _times = new long[16];
-        private decimal[] _prices = new decimal[16];
-        private int _head;
-        private int _count;
+        public const int Steps = 30;
 
-        public int Count => _count;
+        private readonly long _width;
+        private readonly decimal _up;
+        private readonly decimal _down;
+        private readonly long[] _step = new long[Steps];
+        private readonly decimal[] _lows = new decimal[Steps];
+        private readonly decimal[] _highs = new decimal[Steps];
+        private long _current = long.MinValue;
+        private long _currentEnd = long.MinValue;
+        private decimal _low = decimal.MaxValue;
+        private decimal _high = decimal.MinValue;
+        private decimal _pastLow = decimal.MaxValue;
+        private decimal _pastHigh = decimal.MinValue;
+        private decimal _upper = decimal.MaxValue;
+        private decimal _lower = decimal.MinValue;
 
-        public decimal Best => _prices[_head];
+        public MoveWindow(TimeSpan window, decimal up, decimal down)
+        {
+            _width = Math.Max(1, window.Ticks / Steps);
+            _up = up;
+            _down = down;
+            Array.Fill(_step, long.MinValue);
+        }
+
+        /// <summary>Steps that hold samples, the current one included.</summary>
+        public int Length
+        {
+            get
+            {
+                var n = _low <= _high ? 1 : 0;
+                foreach (var step in _step)
+                    if (step != long.MinValue && step >= _current - Steps && step < _current) n++;
+                return n;
+            }
+        }
 
         public void Clear()
         {
-            _head = 0;
-            _count = 0;
+            Array.Fill(_step, long.MinValue);
+            _current = long.MinValue;
+            _currentEnd = long.MinValue;
+            _low = _pastLow = _upper = decimal.MaxValue;
+            _high = _pastHigh = _lower = decimal.MinValue;
         }
 
-        public void DropBefore(long ticks)
+        /// <summary>True when <paramref name="price"/> is beyond a trip level; otherwise it joins the window.</summary>
+        public bool Trips(long ticks, decimal price)
         {
-            while (_count > 0 && _times[_head] < ticks)
+            if (ticks >= _currentEnd) Roll(ticks / _width);
+            if (price > _upper || price < _lower) return true;
+            if (price < _low)
             {
-                _head = (_head + 1) & (_times.Length - 1);
-                _count--;
+                _low = price;
+                if (price < _pastLow) _upper = price * _up;
             }
+
+            if (price > _high)
+            {
+                _high = price;
+                if (price > _pastHigh) _lower = price * _down;
+            }
+
+            return false;
         }
 
-        public void Push(long ticks, decimal price)
+        /// <summary>A new step begins: the one that ends is kept; what is older than the window leaves.</summary>
+        private void Roll(long step)
         {
-            // A sample that can never be the best again (an older one no better than the new) goes.
-            while (_count > 0)
+            if (_current != long.MinValue && _low <= _high)
             {
-                var back = (_head + _count - 1) & (_times.Length - 1);
-                if (lowest ? _prices[back] < price : _prices[back] > price) break;
-                _count--;
+                var slot = (int)(_current % Steps);
+                _step[slot] = _current;
+                _lows[slot] = _low;
+                _highs[slot] = _high;
             }
 
-            if (_count == _times.Length) Grow();
-            var at = (_head + _count) & (_times.Length - 1);
-            _times[at] = ticks;
-            _prices[at] = price;
-            _count++;
-        }
-
-        private void Grow()
-        {
-            var times = new long[_times.Length * 2];
-            var prices = new decimal[_prices.Length * 2];
-            for (var i = 0; i < _count; i++)
+            _current = step;
+            _currentEnd = (step + 1) * _width;
+            _low = decimal.MaxValue;
+            _high = decimal.MinValue;
+            _pastLow = decimal.MaxValue;
+            _pastHigh = decimal.MinValue;
+            for (var i = 0; i < Steps; i++)
             {
-                var from = (_head + i) & (_times.Length - 1);
-                times[i] = _times[from];
-                prices[i] = _prices[from];
+                if (_step[i] == long.MinValue || _step[i] < step - Steps) continue;
+                if (_lows[i] < _pastLow) _pastLow = _lows[i];
+                if (_highs[i] > _pastHigh) _pastHigh = _highs[i];
             }
 
-            _times = times;
-            _prices = prices;
-            _head = 0;
+            _upper = _pastLow == decimal.MaxValue ? decimal.MaxValue : _pastLow * _up;
+            _lower = _pastHigh == decimal.MinValue ? decimal.MinValue : _pastHigh * _down;
         }
     }
 }

@@ -31,6 +31,7 @@ internal sealed class BenchArgs
         risk:
           --confirmed a,b       one 'on' shard per fraction of the stops and take-profits given
                                 PT2S wick protection (0: breakers only)                  [0.1,1]
+          --tick-spacing-us U   engine time per tick in µs (the timer runs every 100 ms)  [1000]
 
         journal:
           --concurrency N       commands in flight (SendAsync callers)                   [256]
@@ -65,6 +66,7 @@ internal sealed class BenchArgs
     public int NaiveTicks { get; private set; } = 300;
     public int RuntimeTicks { get; private set; } = 1_000_000;
     public double[] Confirmed { get; private set; } = [0.1, 1.0];
+    public double TickSpacingMicros { get; private set; } = 1000;
     public bool IndexOnly { get; private set; }
     public bool Runtime { get; private set; } = true;
     public int Concurrency { get; private set; } = 256;
@@ -116,6 +118,10 @@ internal sealed class BenchArgs
                         };
                         break;
                     case "--no-runtime": a.Runtime = false; break;
+                    case "--tick-spacing-us":
+                        a.TickSpacingMicros = Dbl();
+                        if (a.TickSpacingMicros is <= 0 or > 100_000) throw new ArgumentException("--tick-spacing-us is 0 to 100000");
+                        break;
                     case "--confirmed":
                         a.Confirmed = Next().Split(',').Select(s => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray();
                         if (a.Confirmed.Length == 0 || a.Confirmed.Any(f => f is < 0 or > 1)) throw new ArgumentException("--confirmed takes fractions from 0 to 1");

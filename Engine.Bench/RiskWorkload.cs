@@ -21,22 +21,32 @@ namespace Engine.Bench;
 /// once per tick for all shards, so this is the conservative single-thread figure; the breaker's own
 /// cost is measured apart.</item>
 /// </list>
-/// Every shard sees engine time move 100 µs per tick and gets <see cref="ShardGrains.AdvanceTime"/>
-/// every 1,000 ticks (the runtime's 100 ms timer), so confirmations end and resolve while ticks go on.
+/// Every shard sees engine time move by the tick spacing and gets <see cref="ShardGrains.AdvanceTime"/>
+/// every 100 ms of it (the runtime's timer), so confirmations end and resolve while ticks go on.
 /// </summary>
 internal static class RiskWorkload
 {
-    private static readonly TimeSpan TickSpacing = TimeSpan.FromTicks(1_000);
-    private const int TimerEveryTicks = 1_000;
+    /// <summary>
+    /// Engine time per tick (<c>--tick-spacing-us</c>, default 1 ms: 1,000 index changes a second in one
+    /// shard, 100 per symbol, about eight times the simulated feed's rate); the 100 ms timer runs every
+    /// 100 ms of it. The walk moves about 2 bp per tick, so the price moves far more during a 2 s
+    /// confirmation than a real market's does, and the shorter the spacing, the more often it is back
+    /// when the confirmation ends (a failed confirmation puts the order back in the book, where the
+    /// next crossing starts another one).
+    /// </summary>
+    private static TimeSpan TickSpacing = TimeSpan.FromMilliseconds(1);
+    private static int TimerEveryTicks = 100;
     private static readonly TimeSpan Confirmation = TimeSpan.FromSeconds(2);
     private static readonly CircuitBreakerSettings Breakers = new(0.05m, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30), true);
 
     public static Task RunAsync(BenchArgs a, Report report)
     {
+        TickSpacing = TimeSpan.FromTicks((long)(a.TickSpacingMicros * 10));
+        TimerEveryTicks = Math.Max(1, (int)(100_000 / a.TickSpacingMicros));
         var fractions = a.Confirmed;
         Console.WriteLine($"{a.Orders:N0} resting conditional orders (the trigger mix) over {Market.Count} symbols and {a.Accounts:N0} accounts, in {1 + fractions.Length} shards: "
             + $"risk controls off, and on with {string.Join(" / ", fractions.Select(Percent))} of the stops and take-profits wick-protected (PT2S) and a circuit breaker per symbol; "
-            + $"the same random walk for all (seed {a.Seed + 1}), {a.Ticks:N0} ticks per repetition, engine time 100 µs per tick, AdvanceTime every {TimerEveryTicks:N0} ticks");
+            + $"the same random walk for all (seed {a.Seed + 1}), {a.Ticks:N0} ticks per repetition, engine time {a.TickSpacingMicros} µs per tick, AdvanceTime every {TimerEveryTicks:N0} ticks");
 
         var orders = OrderMix.Generate(a.Orders, a.Accounts, a.Seed);
         var runs = new List<Run> { new("off", Build("off", orders, a.Accounts), null, a.Seed) };
@@ -230,7 +240,7 @@ internal static class RiskWorkload
     {
         private readonly List<EngineEvent> _output = new(256);
         private DateTimeOffset _now = ShardSetup.T0.AddMinutes(1);
-        private long _ticks;
+        private int _untilTimer = TimerEveryTicks;
         private long _triggered;
         private long _started;
         private long _failed;
@@ -261,8 +271,9 @@ internal static class RiskWorkload
                     if (changed && breaker.Halt is null) Halt(breaker);
                 }
 
-                if (++_ticks % TimerEveryTicks == 0)
+                if (--_untilTimer == 0)
                 {
+                    _untilTimer = TimerEveryTicks;
                     if (breakers is not null)
                         foreach (var breaker in breakers)
                             if (breaker.Advance(_now)) Halt(breaker);

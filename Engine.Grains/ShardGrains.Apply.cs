@@ -135,6 +135,8 @@ public sealed partial class ShardGrains
                 var order = _orders[am.Order];
                 // Read the extreme before Unindex removes the trailing entry, or it would be lost.
                 var extreme = order.Phase == OrderPhase.Trailing ? Book(order.Symbol, order.Spec.TriggerBy).TrailingExtreme(order.Number) : null;
+                // Likewise a running trigger confirmation (an amended quantity or limit does not restart it).
+                var confirming = order.Phase == OrderPhase.Confirming && _confirming.TryGetValue(order.Number, out var c) ? c : (Confirmation?)null;
                 Unindex(order);
                 order.Quantity = am.Quantity;
                 order.Price = am.Price;
@@ -144,6 +146,8 @@ public sealed partial class ShardGrains
                 order.UpdatedAt = ae.At;
                 if (extreme is { } x)
                     Book(order.Symbol, order.Spec.TriggerBy).AddTrailing(order.Number, order.FireDirection, order.CallbackRate, order.CallbackAmount, x);
+                else if (confirming is { } running)
+                    StartConfirmation(order.Number, running);
                 else
                     Index(order);
                 break;

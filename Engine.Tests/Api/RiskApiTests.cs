@@ -500,4 +500,44 @@ public sealed class RiskApiTests(RiskEngineApp app) : IClassFixture<RiskEngineAp
         Assert.Equal(before, await app.SnapshotAsync(owner.AccountId, owner.ApiKey));
         Assert.False((await app.GetAsync($"{owner.Path}/cancel-all-after", owner.ApiKey)).Status(HttpStatusCode.OK).GetProperty("armed").GetBoolean());
     }
+
+    [Fact]
+    public async Task OpenApi_Document_DescribesTheRiskEndpointsAndFields()
+    {
+        var doc = (await app.GetAsync("/openapi/v1.json", null)).Status(HttpStatusCode.OK);
+        var paths = doc.GetProperty("paths");
+        foreach (var (path, method) in new[]
+                 {
+                     ("/v1/accounts/{accountId}/kill-switch", "post"),
+                     ("/v1/accounts/{accountId}/kill-switch", "delete"),
+                     ("/v1/accounts/{accountId}/cancel-all-after", "post"),
+                     ("/v1/accounts/{accountId}/cancel-all-after", "get"),
+                     ("/v1/accounts/{accountId}/buckets/{bucketId}/daily-loss-limit", "put"),
+                     ("/v1/accounts/{accountId}/buckets/{bucketId}/daily-loss-limit/release", "post"),
+                     ("/v1/symbols/{symbol}/status", "get"),
+                     ("/v1/operator/symbols/{symbol}/halt", "post"),
+                     ("/v1/operator/symbols/{symbol}/resume", "post"),
+                 })
+        {
+            Assert.True(paths.TryGetProperty(path, out var item), $"{path} is missing from the OpenAPI document");
+            Assert.True(item.TryGetProperty(method, out _), $"{method} {path} is missing from the OpenAPI document");
+        }
+
+        var schemas = doc.GetProperty("components").GetProperty("schemas");
+        string[] Properties(string schema) => schemas.GetProperty(schema).GetProperty("properties").EnumerateObject().Select(p => p.Name).ToArray();
+        string[] Required(string schema) => schemas.GetProperty(schema).TryGetProperty("required", out var r) ? r.Items().Select(x => x.GetString() ?? "").ToArray() : [];
+        Assert.Contains("triggerConfirmation", Properties("OrderRequestBody"));
+        Assert.Contains("fallback", Properties("OrderRequestBody"));
+        Assert.Contains("confirmingUntil", Properties("OrderResponse"));
+        Assert.Contains("dailyLossLimit", Properties("CreateBucketRequest"));
+        Assert.Contains("lockReason", Properties("BucketResponse"));
+        Assert.Contains("killSwitch", Properties("AccountResponse"));
+        Assert.Equal(["after", "worstPrice", "action"], Properties("FallbackBody"));
+        Assert.Empty(Required("FallbackBody"));
+        Assert.Empty(Required("KillSwitchRequest"));
+        Assert.Empty(Required("HaltRequest"));
+        Assert.Contains("bucketId", paths.GetProperty("/v1/accounts/{accountId}/kill-switch").GetProperty("delete").GetProperty("parameters").Items().Select(p => p.Str("name")));
+        var limit = schemas.GetProperty("DailyLossLimitBody").GetProperty("properties").GetProperty("dailyLossLimit").GetProperty("type");
+        Assert.Contains("string", limit.ValueKind == JsonValueKind.Array ? limit.Items().Select(t => t.GetString()) : [limit.GetString()]);
+    }
 }

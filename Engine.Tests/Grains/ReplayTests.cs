@@ -399,7 +399,7 @@ internal sealed class RandomWorkload
             // Mostly what is on, so that trading goes on.
             < 50 => new ReleaseKillSwitch(state.KillSwitch && Maybe(0.8) ? null : state.Buckets.FirstOrDefault(b => b.KillSwitch)?.Id ?? Pick(Buckets(account))) { Account = account },
             < 62 => new SetCancelAllAfter(Maybe(0.2) ? 0 : Maybe(0.05) ? -3 : _rng.Next(5, 200)) { Account = account },
-            < 85 => new SetDailyLossLimit(Pick(Buckets(account)), Maybe(0.15) ? null : Maybe(0.05) ? 0m : Amount(2m, 150m)) { Account = account },
+            < 85 => new SetDailyLossLimit(Pick(Buckets(account)), Maybe(0.15) ? null : Maybe(0.05) ? 0m : Amount(1m, 60m)) { Account = account },
             _ => new ReleaseDailyLossLock(state.Buckets.FirstOrDefault(b => b.LossLocked)?.Id ?? Pick(Buckets(account))) { Account = account },
         };
         return (s, o) => s.Execute(command, now, o);
@@ -642,7 +642,9 @@ internal sealed class RandomWorkload
 
     private Command Amend(AccountId account)
     {
-        var order = PickLiveOrder(account);
+        // Now and then an order in the middle of its trigger confirmation.
+        var confirming = Shard.FindAccount(account)!.LiveOrders.Select(n => Shard.Orders[n]).Where(o => o.Phase == OrderPhase.Confirming).ToList();
+        var order = confirming.Count > 0 && Maybe(0.4) ? Pick(confirming) : PickLiveOrder(account);
         if (order is null) return new AmendOrder(999_999, 1m, null, null, null) { Account = account };
         var instrument = Catalog.Find(order.Symbol)!;
         var p = _prices[order.Symbol].Index;

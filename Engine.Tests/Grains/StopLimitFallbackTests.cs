@@ -116,6 +116,21 @@ public sealed class StopLimitFallbackTests
         Assert.Equal(OrderStatus.Cancelled, restored.Orders[stop].Status);
     }
 
+    [Fact]
+    public void AmendOrder_LimitPastTheFallbacksWorstPrice_InvalidAndNothingChanges()
+    {
+        var kit = new GrainTestKit();
+        kit.Price(60_000m);
+        var stop = kit.PlaceOk(StopLimit(Sell, 0.1m, 59_000m, 58_900m) with { Fallback = new OrderFallback(null, 58_500m, FallbackAction.Cancel) });
+        var before = StateOf(kit.Shard, withEventCount: false);
+
+        var result = kit.Amend(stop, price: 58_400m);
+
+        AssertRejected(result, RejectionKind.Invalid, "invalid_price");
+        Assert.Equal(before, StateOf(kit.Shard, withEventCount: false));
+        Assert.True(kit.Amend(stop, price: 58_500m).Succeeded);
+    }
+
     public static TheoryData<string, OrderRequest> InvalidFallbacks() => new()
     {
         { "on a stop", Stop(Sell, 0.1m, 59_000m) with { Fallback = new OrderFallback(TimeSpan.FromSeconds(5), null, FallbackAction.Market) } },

@@ -105,6 +105,26 @@ public sealed class TriggerConfirmationTests
     }
 
     [Fact]
+    public void AmendOrder_QuantityWhileConfirming_KeepsTheConfirmationAndFiresTheNewQuantity()
+    {
+        var kit = new GrainTestKit();
+        kit.Price(60_000m);
+        var stop = kit.PlaceOk(StopLimit(Sell, 0.1m, 59_000m, 58_500m) with { TriggerConfirmation = TwoSeconds });
+        kit.Price(58_800m);
+        var until = kit.Shard.ConfirmingUntil(kit.OrderOf(stop));
+
+        Assert.True(kit.Amend(stop, quantity: 0.05m, price: 58_600m).Succeeded);
+        AssertRejected(kit.Amend(stop, triggerPrice: 58_900m), RejectionKind.Invalid, "invalid_trigger_price");
+
+        Assert.Equal((OrderPhase.Confirming, until), (kit.OrderOf(stop).Phase, kit.Shard.ConfirmingUntil(kit.OrderOf(stop))));
+        kit.AssertReplayMatches();
+        Assert.Equal(kit.Shard.Fingerprint(), kit.Restored().Fingerprint());
+        kit.Advance(TwoSeconds);
+        Assert.Equal((OrderStatus.Filled, 0.05m, 58_800m), (kit.OrderOf(stop).Status, kit.OrderOf(stop).FilledQuantity, kit.OrderOf(stop).AverageFillPrice));
+        kit.AssertReplayMatches();
+    }
+
+    [Fact]
     public void Restore_PendingConfirmation_EndsAsInTheLiveShard()
     {
         var kit = new GrainTestKit();

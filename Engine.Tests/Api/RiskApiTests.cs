@@ -540,4 +540,28 @@ public sealed class RiskApiTests(RiskEngineApp app) : IClassFixture<RiskEngineAp
         var limit = schemas.GetProperty("DailyLossLimitBody").GetProperty("properties").GetProperty("dailyLossLimit").GetProperty("type");
         Assert.Contains("string", limit.ValueKind == JsonValueKind.Array ? limit.Items().Select(t => t.GetString()) : [limit.GetString()]);
     }
+
+    [Fact]
+    public async Task RiskPosts_SameIdempotencyKey_AnswerTheFirstResponseAndChangeNothing()
+    {
+        var t = await app.CreateTraderAsync();
+        var key = new Dictionary<string, string> { ["Idempotency-Key"] = "dms-1" };
+        var first = (await app.PostAsync($"{t.Path}/cancel-all-after", new { timeoutSeconds = 30 }, t.ApiKey, key)).Status(HttpStatusCode.OK);
+        app.Clock.Advance(TimeSpan.FromSeconds(5));
+
+        // A repeat does not move the deadline: it is the same request, answered as before.
+        var repeat = (await app.PostAsync($"{t.Path}/cancel-all-after", new { timeoutSeconds = 30 }, t.ApiKey, key)).Status(HttpStatusCode.OK);
+        (await app.PostAsync($"{t.Path}/cancel-all-after", new { timeoutSeconds = 60 }, t.ApiKey, key)).Problem(HttpStatusCode.Conflict, "duplicate_client_order_id");
+
+        Assert.Equal(first.GetRawText(), repeat.GetRawText());
+        Assert.Equal(first.GetProperty("deadline").GetDateTimeOffset(),
+            (await app.GetAsync($"{t.Path}/cancel-all-after", t.ApiKey)).Status(HttpStatusCode.OK).GetProperty("deadline").GetDateTimeOffset());
+
+        var killKey = new Dictionary<string, string> { ["Idempotency-Key"] = "kill-1" };
+        var killed = (await app.PostAsync($"{t.Path}/kill-switch", new { bucketId = t.BucketId }, t.ApiKey, killKey)).Status(HttpStatusCode.OK);
+        var again = (await app.PostAsync($"{t.Path}/kill-switch", new { bucketId = t.BucketId }, t.ApiKey, killKey)).Status(HttpStatusCode.OK);
+        Assert.Equal(killed.GetRawText(), again.GetRawText());
+        var engaged = (await app.GetAsync($"{t.Path}/events", t.ApiKey)).Status(HttpStatusCode.OK).Items().Count(e => e.Str("type") == "killSwitchEngaged");
+        Assert.Equal(1, engaged);
+    }
 }

@@ -60,6 +60,7 @@ MarketEndpoints.Map(app);
 AccountEndpoints.Map(app);
 OrderEndpoints.Map(app);
 PlanEndpoints.Map(app);
+RiskEndpoints.Map(app);
 
 app.Run();
 

@@ -11,6 +11,8 @@ internal sealed class BenchArgs
         usage: dotnet run -c Release --project Engine.Bench -- <workload> [options]
 
         workloads: trigger | journal | http | recovery | memory | all
+                   risk (not in all): the trigger workload with circuit breakers and trigger
+                   confirmations on, against the same with them off, side by side; prints on / off
 
         options (defaults are the full sizes):
           --orders N            resting conditional orders (trigger, recovery, memory)   [1000000]
@@ -19,12 +21,17 @@ internal sealed class BenchArgs
           --seed N              seed of the order mix and of the random walk             [42]
           --quick               small sizes for a smoke run (orders 100000, ticks 200000, reps 3, short durations)
 
-        trigger:
+        trigger, risk:
           --ticks N             ticks per measured repetition through ShardGrains        [2000000]
           --naive-ticks N       ticks per repetition of the naive full scan              [300]
           --runtime-ticks N     ticks per repetition through EngineSilo + PriceService   [1000000]
           --quote all|index     all: last = index = mark move together; index: index only [all]
           --no-runtime          skip the full-runtime line (EngineSilo + file journal)
+
+        risk:
+          --confirmed a,b       one 'on' shard per fraction of the stops and take-profits given
+                                PT2S wick protection (0: breakers only)                  [0.1,1]
+          --tick-spacing-us U   engine time per tick in µs (the timer runs every 100 ms)  [1000]
 
         journal:
           --concurrency N       commands in flight (SendAsync callers)                   [256]
@@ -58,6 +65,8 @@ internal sealed class BenchArgs
     public int Ticks { get; private set; } = 2_000_000;
     public int NaiveTicks { get; private set; } = 300;
     public int RuntimeTicks { get; private set; } = 1_000_000;
+    public double[] Confirmed { get; private set; } = [0.1, 1.0];
+    public double TickSpacingMicros { get; private set; } = 1000;
     public bool IndexOnly { get; private set; }
     public bool Runtime { get; private set; } = true;
     public int Concurrency { get; private set; } = 256;
@@ -82,7 +91,7 @@ internal sealed class BenchArgs
     {
         if (args.Length == 0) return null;
         var a = new BenchArgs { Workload = args[0].ToLowerInvariant() };
-        if (a.Workload != "all" && !Workloads.Contains(a.Workload) && !a.Workload.StartsWith("probe", StringComparison.Ordinal)) return null;
+        if (a.Workload != "all" && a.Workload != "risk" && !Workloads.Contains(a.Workload) && !a.Workload.StartsWith("probe", StringComparison.Ordinal)) return null;
         try
         {
             for (var i = 1; i < args.Length; i++)
@@ -109,6 +118,14 @@ internal sealed class BenchArgs
                         };
                         break;
                     case "--no-runtime": a.Runtime = false; break;
+                    case "--tick-spacing-us":
+                        a.TickSpacingMicros = Dbl();
+                        if (a.TickSpacingMicros is <= 0 or > 100_000) throw new ArgumentException("--tick-spacing-us is 0 to 100000");
+                        break;
+                    case "--confirmed":
+                        a.Confirmed = Next().Split(',').Select(s => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray();
+                        if (a.Confirmed.Length == 0 || a.Confirmed.Any(f => f is < 0 or > 1)) throw new ArgumentException("--confirmed takes fractions from 0 to 1");
+                        break;
                     case "--concurrency": a.Concurrency = Int(); break;
                     case "--sweep":
                         var list = Next();

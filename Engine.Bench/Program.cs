@@ -44,6 +44,9 @@ foreach (var workload in workloads)
             case "memory":
                 MemoryWorkload.Run(parsed, report);
                 break;
+            case "risk":
+                await RiskWorkload.RunAsync(parsed, report);
+                break;
             default:
                 await Probes.RunAsync(parsed, workload);
                 break;

@@ -16,7 +16,8 @@ public sealed record Deposit(decimal Amount) : Command;
 
 public sealed record Withdraw(decimal Amount) : Command;
 
-public sealed record CreateBucket(string Name, decimal Allocation, BucketKind Kind = BucketKind.Manual) : Command;
+/// <summary>A new bucket funded with <paramref name="Allocation"/> from the wallet, with an optional daily loss limit (USDT).</summary>
+public sealed record CreateBucket(string Name, decimal Allocation, BucketKind Kind = BucketKind.Manual, decimal? DailyLossLimit = null) : Command;
 
 public sealed record TransferFunds(BucketId Bucket, TransferDirection Direction, decimal Amount) : Command;
 

@@ -45,10 +45,13 @@ public sealed partial class ShardGrains
             return Reject(Rejection.Invalid("invalid_name", "name must be 1 to 100 characters"));
         if (c.Allocation < 0m || c.Allocation > MaxAmount)
             return Reject(Rejection.Invalid("invalid_allocation", "allocation must be between 0 and 1e12"));
+        if (c.DailyLossLimit is { } limit && LossLimitProblem(limit) is { } badLimit) return Reject(badLimit);
         if (c.Allocation > account.WalletBalance)
             return Reject(Rejection.Business("insufficient_balance", $"wallet holds {account.WalletBalance}"));
         var id = BucketId.For(account.Id, account.BucketCount + 1);
         Emit(new BucketCreated(id, c.Name.Trim(), c.Kind, c.Allocation) { At = _now, Account = account.Id });
+        if (c.DailyLossLimit is not null)
+            Emit(new DailyLossLimitSet(id, c.DailyLossLimit, c.Allocation, DayOf(_now)) { At = _now, Account = account.Id });
         return Ok(id);
     }
 

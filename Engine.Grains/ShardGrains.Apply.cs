@@ -21,6 +21,12 @@ public sealed partial class ShardGrains
             return;
         }
 
+        if (e is SymbolHalted or SymbolResumed)
+        {
+            ApplySymbolHalt(e);
+            return;
+        }
+
         var ae = (AccountEvent)e;
         if (ae is AccountOpened opened)
         {
@@ -51,6 +57,8 @@ public sealed partial class ShardGrains
                 var signed = t.Direction == TransferDirection.In ? t.Amount : -t.Amount;
                 bucket.Balance += signed;
                 account.WalletBalance -= signed;
+                // A transfer is not a gain or a loss of the day.
+                if (bucket.DailyLossLimit is not null) bucket.LossBaseline += signed;
                 break;
             }
 
@@ -127,6 +135,8 @@ public sealed partial class ShardGrains
                 var order = _orders[am.Order];
                 // Read the extreme before Unindex removes the trailing entry, or it would be lost.
                 var extreme = order.Phase == OrderPhase.Trailing ? Book(order.Symbol, order.Spec.TriggerBy).TrailingExtreme(order.Number) : null;
+                // Likewise a running trigger confirmation (an amended quantity or limit does not restart it).
+                var confirming = order.Phase == OrderPhase.Confirming && _confirming.TryGetValue(order.Number, out var c) ? c : (Confirmation?)null;
                 Unindex(order);
                 order.Quantity = am.Quantity;
                 order.Price = am.Price;
@@ -136,6 +146,8 @@ public sealed partial class ShardGrains
                 order.UpdatedAt = ae.At;
                 if (extreme is { } x)
                     Book(order.Symbol, order.Spec.TriggerBy).AddTrailing(order.Number, order.FireDirection, order.CallbackRate, order.CallbackAmount, x);
+                else if (confirming is { } running)
+                    StartConfirmation(order.Number, running);
                 else
                     Index(order);
                 break;
@@ -155,6 +167,9 @@ public sealed partial class ShardGrains
                 break;
             case PlanEvent plan:
                 ApplyPlan(account, plan);
+                break;
+            default:
+                ApplyRisk(account, ae);
                 break;
         }
 
@@ -218,6 +233,7 @@ public sealed partial class ShardGrains
             }
             case OrderPhase.Resting:
                 Book(order.Symbol, TriggerSource.Index).AddLevel(order.Number, OrderRules.RestingDirection(order.Side), order.Price!.Value);
+                if (order.Spec.Fallback is not null && order.TriggeredAt is not null) WatchFallback(order);
                 break;
         }
     }
@@ -231,6 +247,10 @@ public sealed partial class ShardGrains
                 break;
             case OrderPhase.Resting:
                 if (_books.TryGetValue((order.Symbol, TriggerSource.Index), out var index)) index.Remove(order.Number);
+                if (order.Spec.Fallback is not null) UnwatchFallback(order);
+                break;
+            case OrderPhase.Confirming:
+                EndConfirmation(order);
                 break;
         }
     }
@@ -342,6 +362,7 @@ public sealed partial class ShardGrains
         mark.Remove(-position.Key);
         if (position.Quantity == 0m)
         {
+            if (_pendingCloses.Count != 0) ForgetPendingClose(symbol, bucket.Id);
             bucket.Positions.Remove(symbol);
             _positionsByKey.Remove(position.Key);
             position.LiquidationPrice = null;
@@ -363,6 +384,7 @@ public sealed partial class ShardGrains
         Book(liq.Symbol, TriggerSource.Mark).Remove(-position.Key);
         bucket.Positions.Remove(liq.Symbol);
         _positionsByKey.Remove(position.Key);
+        if (_pendingCloses.Count != 0) ForgetPendingClose(liq.Symbol, bucket.Id);
         var side = liq.Quantity > 0 ? OrderSide.Sell : OrderSide.Buy;
         AddFill(account, new Fill(liq.Fill, null, liq.Bucket, liq.Symbol, side, Math.Abs(liq.Quantity), liq.Price, 0m, liq.RealizedPnl, Liquidity.Liquidation, liq.At));
     }

@@ -41,6 +41,9 @@ public sealed partial class ShardGrains
             case OrderPhase.AwaitingActivation:
                 Emit(new TrailingStopActivated(order.Number, price) { At = _now, Account = order.Account });
                 break;
+            case OrderPhase.Waiting when order.Spec.TriggerConfirmation is not null:
+                BeginConfirmation(order, price);
+                break;
             case OrderPhase.Waiting or OrderPhase.Trailing:
                 Trigger(order, price);
                 break;

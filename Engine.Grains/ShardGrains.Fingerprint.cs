@@ -66,7 +66,28 @@ public sealed partial class ShardGrains
             sb.Append("]\n");
         }
 
+        AppendRisk(sb);
         return sb.ToString();
+    }
+
+    /// <summary>The risk controls' shard state and the indexes derived from it.</summary>
+    private void AppendRisk(StringBuilder sb)
+    {
+        foreach (var (symbol, h) in _halts.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            sb.Append("halt ").Append(symbol).Append(" reason=").Append(h.Reason).Append(" since=").Append(Time(h.Since)).Append(" until=").Append(Time(h.Until)).Append('\n');
+        // The queue's entries of confirmations that ended otherwise are an artefact of lazy deletion:
+        // what is due is every confirming order, at its end.
+        var queued = _confirmationQueue.UnorderedItems.Select(e => e.Element).ToHashSet();
+        foreach (var (order, c) in _confirming.OrderBy(kv => kv.Value.Until.UtcTicks).ThenBy(kv => kv.Key))
+            sb.Append("confirming ").Append(order).Append(" price=").Append(Num(c.Price)).Append(" until=").Append(Time(c.Until))
+                .Append(queued.Contains(order) ? "" : " NOT QUEUED").Append('\n');
+        foreach (var (ticks, account) in _deadManSwitches) sb.Append("deadManSwitch ").Append(account).Append(' ').Append(ticks).Append('\n');
+        sb.Append("lossLimited [").AppendJoin(',', _lossLimited.Keys).Append("]\n");
+        foreach (var (symbol, buckets) in _pendingCloses.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            sb.Append("pendingCloses ").Append(symbol).Append(" [").AppendJoin(',', buckets).Append("]\n");
+        foreach (var (symbol, watch) in _fallbackWatches.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            sb.Append("fallbackWatch ").Append(symbol).Append(" [").AppendJoin(',', watch.Entries.Select(e => $"{e.Order}:{(e.Sell ? "sell" : "buy")}@{Num(e.Level)}")).Append("]\n");
+        foreach (var (ticks, order) in _fallbackDeadlines) sb.Append("fallbackDeadline ").Append(order).Append(' ').Append(ticks).Append('\n');
     }
 
     private static void AppendAccount(StringBuilder sb, Account a)
@@ -75,11 +96,14 @@ public sealed partial class ShardGrains
         sb.Append("account ").Append(id).Append(" name=").Append(a.Name).Append(" apiKeyHash=").Append(a.ApiKeyHash)
             .Append(" wallet=").Append(Num(a.WalletBalance)).Append(" manual=").Append(a.ManualBucket.Value)
             .Append(" bucketCount=").Append(a.BucketCount).Append(" listCount=").Append(a.ListCount)
-            .Append(" eventSequence=").Append(a.EventSequence).Append('\n');
+            .Append(" eventSequence=").Append(a.EventSequence)
+            .Append(" killSwitch=").Append(a.KillSwitch).Append(" cancelAllAfter=").Append(Time(a.CancelAllAfter)).Append('\n');
         foreach (var b in a.Buckets)
         {
             sb.Append(id).Append(" bucket ").Append(b.Id.Value).Append(" name=").Append(b.Name).Append(" kind=").Append(b.Kind)
-                .Append(" balance=").Append(Num(b.Balance)).Append(" realized=").Append(Num(b.RealizedPnl)).Append(" locked=").Append(b.Locked).Append('\n');
+                .Append(" balance=").Append(Num(b.Balance)).Append(" realized=").Append(Num(b.RealizedPnl)).Append(" killSwitch=").Append(b.KillSwitch)
+                .Append(" lossLimit=").Append(Num(b.DailyLossLimit)).Append(" lossBaseline=").Append(Num(b.LossBaseline)).Append(" lossDay=").Append(Time(b.LossDay))
+                .Append(" lossLocked=").Append(b.LossLocked).Append('\n');
             foreach (var (symbol, p) in b.Positions.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             {
                 sb.Append(id).Append(" position ").Append(b.Id.Value).Append(' ').Append(symbol).Append(" key=").Append(p.Key)
@@ -132,6 +156,8 @@ public sealed partial class ShardGrains
             .Append(" parent=").Append(s.Parent?.ToString(CultureInfo.InvariantCulture) ?? "-")
             .Append(" oco=").Append(s.OcoSibling?.ToString(CultureInfo.InvariantCulture) ?? "-")
             .Append(" parentDistance=").Append(Num(s.ParentDistance)).Append(" sizeFromParent=").Append(s.SizeFromParent)
+            .Append(" confirmation=").Append(s.TriggerConfirmation?.Ticks.ToString(CultureInfo.InvariantCulture) ?? "-")
+            .Append(" fallback=").Append(s.Fallback is { } fb ? $"{fb.After?.Ticks.ToString(CultureInfo.InvariantCulture) ?? "-"}/{Num(fb.WorstPrice)}/{fb.Action}" : "-")
             .Append(" | status=").Append(o.Status).Append(" phase=").Append(o.Phase).Append(" qty=").Append(Num(o.Quantity))
             .Append(" price=").Append(Num(o.Price)).Append(" trigger=").Append(Num(o.TriggerPrice)).Append(" rate=").Append(Num(o.CallbackRate))
             .Append(" amount=").Append(Num(o.CallbackAmount)).Append(" filled=").Append(Num(o.FilledQuantity)).Append(" avg=").Append(Num(o.AverageFillPrice))

@@ -30,12 +30,19 @@ public sealed partial class ShardGrains
         return Ok(AcceptList(account, r.Type, specs, r.ClientOrderId, c.BodyHash));
     }
 
-    /// <summary>Every member that waits or executes now is checked as a standalone order would be.</summary>
+    /// <summary>
+    /// Every member that waits or executes now is checked as a standalone order would be (a price band
+    /// that clamps rewrites the member).
+    /// </summary>
     private Rejection? CheckList(Account account, List<OrderSpec> specs)
     {
-        foreach (var spec in specs)
+        for (var i = 0; i < specs.Count; i++)
         {
+            var spec = specs[i];
             var bucket = account.FindBucket(spec.Bucket)!;
+            if (Blocked(account, bucket, spec) is { } blocked) return blocked;
+            if (Band(ref spec) is { } outOfBand) return outOfBand;
+            specs[i] = spec;
             if (CheckPlacement(account, bucket, InstrumentOf(spec.Symbol), spec) is { } no) return no;
         }
 

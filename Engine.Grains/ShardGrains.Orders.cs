@@ -4,6 +4,7 @@ using Engine.Grains.Events;
 using Engine.Grains.Instruments;
 using Engine.Grains.Margin;
 using Engine.Grains.Orders;
+using Engine.Grains.Risk;
 
 namespace Engine.Grains;
 
@@ -22,6 +23,8 @@ public sealed partial class ShardGrains
         if (SeenClientId(account, r.ClientOrderId, r.ClientOrderId, c.BodyHash, static (g, _, n) => g._orders.ContainsKey(n) ? n : null) is { } seen) return seen;
         if (Validate(account, r, out var bucket, out var instrument) is { } invalid) return Reject(invalid);
         var spec = ToSpec(r, bucket.Id, NextOrderNumber, r.ClientOrderId);
+        if (Blocked(account, bucket, spec) is { } blocked) return Reject(blocked);
+        if (Band(ref spec) is { } outOfBand) return Reject(outOfBand);
         if (CheckPlacement(account, bucket, instrument, spec) is { } refused) return Reject(refused);
         Accept(account, spec, c.BodyHash);
         return Ok(spec.Number);
@@ -104,8 +107,9 @@ public sealed partial class ShardGrains
             && notional > 0m && notional < instrument.MinNotional && !order.Spec.ClosePosition && !order.Spec.SizeFromParent)
             return Reject(Rejection.Invalid("notional_below_minimum", $"notional {notional} is below {instrument.MinNotional}"));
 
+        if ((c.Price is not null || c.TriggerPrice is not null) && AmendProblem(order, ref price, trigger) is { } risky) return Reject(risky);
         Emit(new OrderAmended(order.Number, quantity, price, trigger, rate, order.CallbackAmount) { At = _now, Account = account.Id });
-        if (order.Phase == OrderPhase.Resting) ExecuteLimitIfMarketable(order);
+        if (order.Phase == OrderPhase.Resting && !IsHalted(order.Symbol)) ExecuteLimitIfMarketable(order);
         return Ok(order.Number);
     }
 
@@ -209,6 +213,8 @@ public sealed partial class ShardGrains
             return Rejection.Invalid("invalid_expire_at", "expireAt goes with timeInForce gtd");
         }
 
+        if (RiskFieldsProblem(inst, r) is { } risky) return risky;
+
         if (!r.ClosePosition && r.Quantity is { } qty
             && (r.Price ?? r.TriggerPrice ?? r.ActivationPrice ?? QuoteOf(r.Symbol).Index) is { } reference
             && qty * reference < inst.MinNotional && !r.ReduceOnly)
@@ -274,6 +280,7 @@ public sealed partial class ShardGrains
         ReduceOnly = r.ReduceOnly,
         ClosePosition = r.ClosePosition,
         ClientOrderId = clientOrderId,
+        Risk = OrderRiskSpec.Of(r.TriggerConfirmation, r.Fallback),
     };
 
     /// <summary>
@@ -283,7 +290,7 @@ public sealed partial class ShardGrains
     /// </summary>
     private Rejection? CheckPlacement(Account account, Bucket bucket, Instrument instrument, OrderSpec spec)
     {
-        if (bucket.Locked) return Rejection.Business("trading_disabled", "trading is disabled in this bucket");
+        if (Blocked(account, bucket, spec) is { } blocked) return blocked;
         if (spec.Parent is not null) return null;
         var quote = QuoteOf(spec.Symbol);
         switch (spec.Type)
@@ -377,6 +384,12 @@ public sealed partial class ShardGrains
     /// <summary>What a just-accepted or just-armed order does before it waits.</summary>
     private void Start(Order order)
     {
+        if (_halts.Count != 0 && _halts.ContainsKey(order.Symbol))
+        {
+            StartWhileHalted(order);
+            return;
+        }
+
         var quote = QuoteOf(order.Symbol);
         switch (order.Phase)
         {
@@ -392,8 +405,10 @@ public sealed partial class ShardGrains
                 break;
             case OrderPhase.Waiting when quote.Of(order.Spec.TriggerBy) is { } watched
                 && OrderRules.Holds(order.FireDirection, watched, order.TriggerPrice!.Value):
-                // An exit armed after its entry filled may already be beyond its trigger: it fires now.
-                Trigger(order, watched);
+                // An exit armed after its entry filled may already be beyond its trigger: it fires now
+                // (a wick-protected one starts its confirmation).
+                if (order.Spec.TriggerConfirmation is not null) BeginConfirmation(order, watched);
+                else Trigger(order, watched);
                 break;
         }
     }

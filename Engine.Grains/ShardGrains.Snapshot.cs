@@ -148,6 +148,8 @@ public sealed partial class ShardGrains
             Children = children,
             Expiries = expiries,
             Plans = CapturePlans(),
+            Halts = _halts.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new SymbolHaltEntry(h.Key, h.Value.Reason, h.Value.Since, h.Value.Until)).ToArray(),
+            Confirmations = _confirming.OrderBy(c => c.Value.Until.UtcTicks).ThenBy(c => c.Key).Select(c => new ConfirmationEntry(c.Key, c.Value.Price, c.Value.Until)).ToArray(),
         };
     }
 
@@ -229,9 +231,13 @@ public sealed partial class ShardGrains
                 Kind = bucket.Kind,
                 Balance = bucket.Balance,
                 RealizedPnl = bucket.RealizedPnl,
-                Locked = bucket.Locked,
                 Positions = positions,
                 Leverage = leverage,
+                KillSwitch = bucket.KillSwitch,
+                DailyLossLimit = bucket.DailyLossLimit,
+                LossBaseline = bucket.LossBaseline,
+                LossDay = bucket.LossDay,
+                LossLocked = bucket.LossLocked,
             };
         }
 
@@ -286,6 +292,8 @@ public sealed partial class ShardGrains
             Idempotency = idempotency,
             Fills = account.Fills.ToArray(),
             Events = account.Events.ToArray(),
+            KillSwitch = account.KillSwitch,
+            CancelAllAfter = account.CancelAllAfter,
         };
     }
 
@@ -388,6 +396,7 @@ public sealed partial class ShardGrains
         // The entries are in heap order already, so the heapify that follows moves nothing.
         _expiries.EnqueueRange(expiries);
         LoadPlans(s.Plans);
+        RebuildRiskIndexes(s);
     }
 
     private Account LoadAccount(AccountSnapshot a, List<(int Rank, Position Position)> levels)
@@ -399,10 +408,21 @@ public sealed partial class ShardGrains
             BucketCount = a.BucketCount,
             ListCount = a.ListCount,
             EventSequence = a.EventSequence,
+            KillSwitch = a.KillSwitch,
+            CancelAllAfter = a.CancelAllAfter,
         };
         foreach (var b in a.Buckets)
         {
-            var bucket = new Bucket(b.Id, b.Name, b.Kind) { Balance = b.Balance, RealizedPnl = b.RealizedPnl, Locked = b.Locked };
+            var bucket = new Bucket(b.Id, b.Name, b.Kind)
+            {
+                Balance = b.Balance,
+                RealizedPnl = b.RealizedPnl,
+                KillSwitch = b.KillSwitch,
+                DailyLossLimit = b.DailyLossLimit,
+                LossBaseline = b.LossBaseline,
+                LossDay = b.LossDay,
+                LossLocked = b.LossLocked,
+            };
             foreach (var p in b.Positions)
             {
                 if (Instruments.Find(p.Symbol) is null) throw Corrupt($"a position in bucket {b.Id} trades {p.Symbol}, which is not an instrument");

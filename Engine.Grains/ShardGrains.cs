@@ -103,8 +103,14 @@ public sealed partial class ShardGrains
             CreatePlan c => Decide(c),
             RunPlanStep c => Decide(c),
             CancelPlan c => Decide(c),
+            EngageKillSwitch c => Decide(c),
+            ReleaseKillSwitch c => Decide(c),
+            SetCancelAllAfter c => Decide(c),
+            SetDailyLossLimit c => Decide(c),
+            ReleaseDailyLossLock c => Decide(c),
             _ => new CommandResult(Rejection.Invalid("unknown_command", command.GetType().Name), []),
         };
+        if (_lossLimited.Count != 0 && result.Succeeded) CheckLossLimits(command.Account);
         if (result.Rejection is { Kind: RejectionKind.Business } r && output.Count == start && _accounts.ContainsKey(command.Account))
             Emit(new CommandRejected(CommandName(command), r.Code, r.Detail) { At = now, Account = command.Account });
         return result with { Events = output.GetRange(start, output.Count - start) };
@@ -120,16 +126,23 @@ public sealed partial class ShardGrains
         _out = output;
         var previous = _quotes.GetValueOrDefault(symbol);
         _quotes[symbol] = new Quote(quote.Last ?? previous.Last, quote.Index ?? previous.Index, quote.Mark ?? previous.Mark);
+        // A halted symbol's orders wait: its books are evaluated at the prices of the moment it resumes.
+        if (_halts.Count != 0 && _halts.ContainsKey(symbol)) return;
         if (quote.Index is { } index && index != previous.Index) Evaluate(symbol, TriggerSource.Index, index);
         if (quote.Mark is { } mark && mark != previous.Mark) Evaluate(symbol, TriggerSource.Mark, mark);
         if (quote.Last is { } last && last != previous.Last) Evaluate(symbol, TriggerSource.Last, last);
+        if (_fallbackWatches.Count + _pendingCloses.Count + _lossLimited.Count != 0) AfterPrices(symbol);
     }
 
-    /// <summary>Expires good-till-date orders whose time has come.</summary>
+    /// <summary>
+    /// Time passes: dead man's switches, trigger confirmations, stop-limit fallbacks and daily loss
+    /// limits whose time has come act, then good-till-date orders whose time has come expire.
+    /// </summary>
     public void AdvanceTime(DateTimeOffset now, List<EngineEvent> output)
     {
         _now = now;
         _out = output;
+        AdvanceRisk();
         if (!_expiries.TryPeek(out _, out var first) || first > now) return;
         // The heap's order among equal times depends on its history; a replayed or restored shard must
         // expire in the same order as the live one, so due orders go by (time, order number).

@@ -13,4 +13,14 @@ public sealed record ShardOptions
     public TimeSpan PlanMisfireGrace { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>History lines each plan keeps (the newest).</summary>
     public int PlanHistory { get; init; } = 500;
+
+    /// <summary>
+    /// The price band, a fraction (0 turns it off): a buy limit may be at most this far above its
+    /// reference and a sell limit at most this far below it. The reference is the index for a limit
+    /// order and the trigger price for a stop-limit or take-profit-limit (the index it will meet).
+    /// </summary>
+    public decimal PriceBand { get; init; }
+
+    /// <summary>What happens to a limit price outside the band.</summary>
+    public Risk.PriceBandPolicy PriceBandPolicy { get; init; }
 }

@@ -45,6 +45,12 @@ public sealed record ShardSnapshot
 
     /// <summary>Every plan, each account's in creation order (snapshots before plans existed have none).</summary>
     public PlanSnapshot[] Plans { get; init; } = [];
+
+    /// <summary>Halted symbols (risk controls). Empty in snapshots written before they existed.</summary>
+    public SymbolHaltEntry[] Halts { get; init; } = [];
+
+    /// <summary>Wick-protected orders waiting for the end of their trigger confirmation.</summary>
+    public ConfirmationEntry[] Confirmations { get; init; } = [];
 }
 
 /// <summary>An account with its buckets and its recent history.</summary>
@@ -78,6 +84,12 @@ public sealed record AccountSnapshot
 
     /// <summary>Oldest first.</summary>
     public required SequencedEvent[] Events { get; init; }
+
+    /// <summary>The account-wide kill switch.</summary>
+    public bool KillSwitch { get; init; }
+
+    /// <summary>The dead man's switch's deadline, when armed.</summary>
+    public DateTimeOffset? CancelAllAfter { get; init; }
 }
 
 public sealed record BucketSnapshot
@@ -87,9 +99,13 @@ public sealed record BucketSnapshot
     public required BucketKind Kind { get; init; }
     public required decimal Balance { get; init; }
     public required decimal RealizedPnl { get; init; }
-    public required bool Locked { get; init; }
     public required PositionSnapshot[] Positions { get; init; }
     public required LeverageSetting[] Leverage { get; init; }
+    public bool KillSwitch { get; init; }
+    public decimal? DailyLossLimit { get; init; }
+    public decimal LossBaseline { get; init; }
+    public DateTimeOffset LossDay { get; init; }
+    public bool LossLocked { get; init; }
 }
 
 /// <summary>
@@ -174,3 +190,9 @@ public sealed record PlanSnapshot
     public required PlanOrder[] TrackedOrders { get; init; }
     public required PlanHistoryEntry[] History { get; init; }
 }
+
+/// <summary>A halted symbol: why, since when, until when (null: until a condition or an operator).</summary>
+public readonly record struct SymbolHaltEntry(string Symbol, string Reason, DateTimeOffset Since, DateTimeOffset? Until);
+
+/// <summary>A confirming order: the price its trigger held at and when its confirmation ends.</summary>
+public readonly record struct ConfirmationEntry(long Order, decimal Price, DateTimeOffset Until);

@@ -1,5 +1,6 @@
 using Engine.Grains;
 using Engine.Grains.Pricing;
+using Engine.Grains.Risk;
 
 namespace Engine.Silo;
 
@@ -35,6 +36,14 @@ public sealed class EngineOptions
 
     public PlanOptions Plans { get; set; } = new();
 
+    public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
+
+    public PriceBandOptions PriceBand { get; set; } = new();
+
+    public CircuitBreakerSettings ToCircuitBreakerSettings() => CircuitBreaker.Enabled
+        ? new(CircuitBreaker.MaxMove, TimeSpan.FromSeconds(CircuitBreaker.WindowSeconds), TimeSpan.FromSeconds(CircuitBreaker.PauseSeconds), CircuitBreaker.HaltOnDegraded)
+        : CircuitBreakerSettings.Off;
+
     public PriceIndexSettings ToPriceIndexSettings() => new(
         TimeSpan.FromSeconds(PriceIndex.StalenessSeconds),
         PriceIndex.OutlierDistance,
@@ -48,6 +57,8 @@ public sealed class EngineOptions
         DoneOrderHistory = History.DoneOrdersPerAccount,
         ClientIdHistory = History.ClientIdsPerAccount,
         PlanMisfireGrace = TimeSpan.FromSeconds(Plans.MisfireGraceSeconds),
+        PriceBand = PriceBand.Fraction,
+        PriceBandPolicy = PriceBand.Policy,
     };
 }
 
@@ -78,4 +89,32 @@ public sealed class PlanOptions
 {
     /// <summary>An arm step later than its moment by more than this is a misfire (skipped under the plan's <c>skip</c> policy).</summary>
     public double MisfireGraceSeconds { get; set; } = 60;
+}
+
+/// <summary>Per-symbol circuit breakers (section <c>Engine:CircuitBreaker</c>).</summary>
+public sealed class CircuitBreakerOptions
+{
+    /// <summary>False: no automatic pauses (operators can still halt a symbol).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Trips when the index moves more than this fraction within the window (0 turns the move breaker off).</summary>
+    public decimal MaxMove { get; set; } = 0.05m;
+
+    public double WindowSeconds { get; set; } = 60;
+
+    /// <summary>How long a price-move trip pauses triggering.</summary>
+    public double PauseSeconds { get; set; } = 30;
+
+    /// <summary>Pause while the index is degraded (after it was healthy once), until it is healthy again.</summary>
+    public bool HaltOnDegraded { get; set; } = true;
+}
+
+/// <summary>The price band for limit prices (section <c>Engine:PriceBand</c>).</summary>
+public sealed class PriceBandOptions
+{
+    /// <summary>A buy limit at most this fraction above its reference, a sell limit at most this far below (0 turns it off).</summary>
+    public decimal Fraction { get; set; } = 0.1m;
+
+    /// <summary>reject (422 price_out_of_band) or clamp (moved to the band's edge).</summary>
+    public PriceBandPolicy Policy { get; set; } = PriceBandPolicy.Reject;
 }

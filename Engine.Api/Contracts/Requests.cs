@@ -12,7 +12,7 @@ public sealed record CreateAccountRequest(string? Name, string? ClientOrderId = 
 /// <summary>A deposit or withdrawal in USDT.</summary>
 public sealed record AmountRequest(decimal? Amount, string? ClientOrderId = null);
 
-public sealed record CreateBucketRequest(string? Name, decimal? Allocation = null, string? ClientOrderId = null);
+public sealed record CreateBucketRequest(string? Name, decimal? Allocation = null, string? ClientOrderId = null, decimal? DailyLossLimit = null);
 
 public sealed record TransferRequest(TransferDirection? Direction, decimal? Amount, string? ClientOrderId = null);
 
@@ -40,7 +40,17 @@ public sealed record OrderRequestBody
     public bool? ReduceOnly { get; init; }
     public bool? ClosePosition { get; init; }
     public string? ClientOrderId { get; init; }
+    /// <summary>Wick protection, an ISO 8601 duration (<c>PT2S</c>): the trigger must still hold this long after it first held.</summary>
+    public string? TriggerConfirmation { get; init; }
+    /// <summary>A stop-limit's or take-profit-limit's gap fallback.</summary>
+    public FallbackBody? Fallback { get; init; }
 }
+
+/// <summary>
+/// When a triggered stop-limit has not filled within <c>after</c> (an ISO 8601 duration) or the index
+/// has run past <c>worstPrice</c>, its <c>action</c> applies: <c>market</c> or <c>cancel</c>.
+/// </summary>
+public sealed record FallbackBody(string? After = null, decimal? WorstPrice = null, string? Action = null);
 
 /// <summary>A bracket exit (triggerPrice, optional limit price) or a straddle exit (distance, a fraction).</summary>
 public sealed record ExitBody(decimal? TriggerPrice = null, decimal? Price = null, decimal? Distance = null);
@@ -64,3 +74,12 @@ public sealed record OrderListRequestBody
 }
 
 public sealed record AmendOrderRequest(decimal? Quantity = null, decimal? Price = null, decimal? TriggerPrice = null, decimal? CallbackRate = null);
+
+/// <summary>The kill switch's scope: a bucket, or (without one) the whole account.</summary>
+public sealed record KillSwitchRequest(string? BucketId = null);
+
+/// <summary>The dead man's switch: seconds until the entry orders are cancelled; 0 disarms it.</summary>
+public sealed record CancelAllAfterRequest(int? TimeoutSeconds);
+
+/// <summary>An operator halt, optionally with the time it ends by itself.</summary>
+public sealed record HaltRequest(DateTimeOffset? Until = null);

@@ -3,12 +3,14 @@ using Engine.Grains.Events;
 using Engine.Grains.Margin;
 using Engine.Grains.Orders;
 using Engine.Grains.Pricing;
+using Engine.Grains.Risk;
 
 namespace Engine.Api.Contracts;
 
 public sealed record CreatedAccountResponse(string AccountId, string ApiKey);
 
-public sealed record AccountResponse(string AccountId, string Name, decimal WalletBalance, decimal Equity, IReadOnlyList<BucketResponse> Buckets);
+public sealed record AccountResponse(string AccountId, string Name, decimal WalletBalance, decimal Equity, IReadOnlyList<BucketResponse> Buckets,
+    bool KillSwitch = false, DateTimeOffset? CancelAllAfter = null);
 
 public sealed record BucketResponse(
     string BucketId,
@@ -22,7 +24,11 @@ public sealed record BucketResponse(
     decimal RealizedPnl,
     bool Locked,
     IReadOnlyDictionary<string, int> Leverage,
-    IReadOnlyList<PositionResponse> Positions);
+    IReadOnlyList<PositionResponse> Positions,
+    string? LockReason = null,
+    bool KillSwitch = false,
+    decimal? DailyLossLimit = null,
+    decimal? DailyLoss = null);
 
 public enum PositionSide
 {
@@ -76,7 +82,14 @@ public sealed record OrderResponse
     public string? Reason { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
+    /// <summary>Wick protection, an ISO 8601 duration.</summary>
+    public string? TriggerConfirmation { get; init; }
+    /// <summary>When the trigger of a wick-protected order held: the end of its confirmation.</summary>
+    public DateTimeOffset? ConfirmingUntil { get; init; }
+    public FallbackResponse? Fallback { get; init; }
 }
+
+public sealed record FallbackResponse(string? After, decimal? WorstPrice, FallbackAction Action);
 
 public sealed record OrderListResponse(string ListId, OrderListType Type, string Status, IReadOnlyList<OrderResponse> Orders);
 
@@ -119,3 +132,12 @@ public sealed record PriceResponse(
     IReadOnlyList<SourcePriceResponse> Sources);
 
 public sealed record AcceptedTicksResponse(int Accepted);
+
+/// <summary>What a kill switch call did (or, released, that it is off).</summary>
+public sealed record KillSwitchResponse(string AccountId, string? BucketId, bool Active, int CancelledOrders, int ClosedPositions, int PendingPositions);
+
+/// <summary>The dead man's switch: armed with its deadline, or not.</summary>
+public sealed record CancelAllAfterResponse(string AccountId, bool Armed, DateTimeOffset? Deadline);
+
+/// <summary>A symbol's halt state; reason, since and until while halted.</summary>
+public sealed record SymbolStatusResponse(string Symbol, bool Halted, string? Reason = null, DateTimeOffset? Since = null, DateTimeOffset? Until = null);

@@ -16,7 +16,7 @@ public static class Views
     {
         var buckets = account.Buckets.Select(b => Bucket(grains, b)).ToArray();
         return new AccountResponse(account.Id.Value, account.Name, account.WalletBalance,
-            account.WalletBalance + buckets.Sum(b => b.Equity), buckets);
+            account.WalletBalance + buckets.Sum(b => b.Equity), buckets, account.KillSwitch, account.CancelAllAfter);
     }
 
     public static BucketResponse Bucket(ShardGrains grains, Bucket bucket)
@@ -24,9 +24,11 @@ public static class Views
         var positions = bucket.Positions.Values.OrderBy(p => p.Symbol, StringComparer.Ordinal).Select(p => Position(grains, p)).ToArray();
         var unrealized = positions.Sum(p => p.UnrealizedPnl);
         var used = bucket.UsedMargin;
+        var lockReason = grains.LockReasonOf(bucket);
         return new BucketResponse(bucket.Id.Value, bucket.Name, bucket.Kind, bucket.Balance, used, bucket.Balance - used,
-            bucket.Balance + unrealized, unrealized, bucket.RealizedPnl, bucket.Locked,
-            new SortedDictionary<string, int>(bucket.Leverage, StringComparer.Ordinal), positions);
+            bucket.Balance + unrealized, unrealized, bucket.RealizedPnl, lockReason is not null,
+            new SortedDictionary<string, int>(bucket.Leverage, StringComparer.Ordinal), positions,
+            lockReason, bucket.KillSwitch, bucket.DailyLossLimit, grains.DailyLoss(bucket));
     }
 
     public static PositionResponse Position(ShardGrains grains, Position p)
@@ -69,6 +71,9 @@ public static class Views
         Reason = o.Reason,
         CreatedAt = o.CreatedAt,
         UpdatedAt = o.UpdatedAt,
+        TriggerConfirmation = o.Spec.TriggerConfirmation is { } wait ? IsoDuration.Format(wait) : null,
+        ConfirmingUntil = grains.ConfirmingUntil(o),
+        Fallback = o.Spec.Fallback is { } f ? new FallbackResponse(f.After is { } after ? IsoDuration.Format(after) : null, f.WorstPrice, f.Action) : null,
     };
 
     public static OrderListResponse List(ShardGrains grains, Account account, OrderList list)
@@ -161,6 +166,17 @@ public static class Views
                     break;
                 case "list":
                     view["listId"] = value?.DeepClone();
+                    break;
+                case "risk" when value is JsonObject risk:
+                    // As the order request has them: triggerConfirmation and fallback.after as ISO 8601 durations.
+                    if (risk["triggerConfirmation"] is JsonValue wait) view["triggerConfirmation"] = IsoDuration.Format(TimeSpan.Parse(wait.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture));
+                    if (risk["fallback"] is JsonObject fallback)
+                    {
+                        var copy = fallback.DeepClone().AsObject();
+                        if (copy["after"] is JsonValue after) copy["after"] = IsoDuration.Format(TimeSpan.Parse(after.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture));
+                        view["fallback"] = copy;
+                    }
+
                     break;
                 default:
                     view[name] = value?.DeepClone();

@@ -38,7 +38,7 @@ public static class AccountEndpoints
         {
             var id = ApiKeys.RequireAccount(http, silo, accountId);
             var body = await RequestBody.ReadAsync<CreateBucketRequest>(http);
-            var command = new CreateBucket(body.Name ?? "", body.Allocation ?? 0m) { Account = id };
+            var command = new CreateBucket(body.Name ?? "", body.Allocation ?? 0m, DailyLossLimit: body.DailyLossLimit) { Account = id };
             return await Send.CommandAsync(silo, command, 201, (g, r) => Views.Bucket(g, g.FindAccount(id)!.FindBucket((BucketId)r.Value!)!),
                 RequestBody.IdempotencyKey(http, body.ClientOrderId), RequestBody.Scoped(http, body));
         })

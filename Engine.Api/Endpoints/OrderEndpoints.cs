@@ -3,6 +3,7 @@ using Engine.Api.Http;
 using Engine.Grains;
 using Engine.Grains.Orders;
 using Engine.Grains.Pricing;
+using Engine.Grains.Risk;
 using Engine.Silo.Runtime;
 
 namespace Engine.Api.Endpoints;
@@ -145,7 +146,26 @@ public static class OrderEndpoints
             ReduceOnly = b.ReduceOnly ?? false,
             ClosePosition = b.ClosePosition ?? false,
             ClientOrderId = b.ClientOrderId,
+            TriggerConfirmation = b.TriggerConfirmation is null ? null : Duration(b.TriggerConfirmation, "invalid_trigger_confirmation", $"{prefix}triggerConfirmation"),
+            Fallback = b.Fallback is null ? null : Fallback(b.Fallback, prefix),
         };
+    }
+
+    private static TimeSpan Duration(string text, string code, string field) =>
+        IsoDuration.TryParse(text, out var duration)
+            ? duration
+            : throw new ProblemException(400, code, $"{field} must be an ISO 8601 duration such as PT2S or PT1M30S (days, hours, minutes, seconds)");
+
+    private static OrderFallback Fallback(FallbackBody f, string prefix)
+    {
+        var action = f.Action switch
+        {
+            "market" => FallbackAction.Market,
+            "cancel" => FallbackAction.Cancel,
+            _ => throw new ProblemException(400, "invalid_fallback", $"{prefix}fallback.action is required: market or cancel"),
+        };
+        var after = f.After is null ? (TimeSpan?)null : Duration(f.After, "invalid_fallback", $"{prefix}fallback.after");
+        return new OrderFallback(after, f.WorstPrice, action);
     }
 
     private static OrderListRequest ToDomain(OrderListRequestBody b)

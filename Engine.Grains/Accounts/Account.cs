@@ -48,6 +48,12 @@ public sealed class Account
     public long ListCount { get; internal set; }
     public long EventSequence { get; internal set; }
 
+    /// <summary>The account-wide kill switch: no new orders in any of its buckets.</summary>
+    public bool KillSwitch { get; internal set; }
+
+    /// <summary>The dead man's switch's deadline (UTC), when armed.</summary>
+    public DateTimeOffset? CancelAllAfter { get; internal set; }
+
     /// <summary>Buckets in creation order.</summary>
     public List<Bucket> Buckets { get; } = [];
     public LiveOrderList LiveOrders { get; } = new();

@@ -39,6 +39,19 @@ namespace Engine.Grains.Events;
 [JsonDerivedType(typeof(PlanCompleted), "planCompleted")]
 [JsonDerivedType(typeof(PlanRescheduled), "planRescheduled")]
 [JsonDerivedType(typeof(PlanCancelled), "planCancelled")]
+[JsonDerivedType(typeof(SymbolHalted), "symbolHalted")]
+[JsonDerivedType(typeof(SymbolResumed), "symbolResumed")]
+[JsonDerivedType(typeof(KillSwitchEngaged), "killSwitchEngaged")]
+[JsonDerivedType(typeof(KillSwitchReleased), "killSwitchReleased")]
+[JsonDerivedType(typeof(CancelAllAfterSet), "cancelAllAfterSet")]
+[JsonDerivedType(typeof(CancelAllAfterTriggered), "cancelAllAfterTriggered")]
+[JsonDerivedType(typeof(DailyLossLimitSet), "dailyLossLimitSet")]
+[JsonDerivedType(typeof(DailyLossLimitReached), "dailyLossLimitReached")]
+[JsonDerivedType(typeof(DailyLossLockReleased), "dailyLossLockReleased")]
+[JsonDerivedType(typeof(BucketDayStarted), "bucketDayStarted")]
+[JsonDerivedType(typeof(TriggerConfirmationStarted), "triggerConfirmationStarted")]
+[JsonDerivedType(typeof(TriggerConfirmationFailed), "triggerConfirmationFailed")]
+[JsonDerivedType(typeof(OrderConvertedToMarket), "orderConvertedToMarket")]
 public abstract record EngineEvent
 {
     // Engine time is UTC: ticks take half the room of a DateTimeOffset, in every event an account's history keeps.

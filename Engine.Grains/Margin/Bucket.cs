@@ -26,7 +26,23 @@ public sealed class Bucket
     public BucketKind Kind { get; }
     public decimal Balance { get; internal set; }
     public decimal RealizedPnl { get; internal set; }
-    public bool Locked { get; internal set; }
+    /// <summary>No new orders: the bucket's kill switch is on or its daily loss limit was reached (the account's kill switch is on the account).</summary>
+    public bool Locked => KillSwitch || LossLocked;
+
+    /// <summary>This bucket's kill switch.</summary>
+    public bool KillSwitch { get; internal set; }
+
+    /// <summary>The most the bucket may lose in a UTC day (USDT), or null.</summary>
+    public decimal? DailyLossLimit { get; internal set; }
+
+    /// <summary>The equity the day's loss is measured from, moved by transfers in and out.</summary>
+    public decimal LossBaseline { get; internal set; }
+
+    /// <summary>The UTC day (00:00) the baseline belongs to.</summary>
+    public DateTimeOffset LossDay { get; internal set; }
+
+    /// <summary>The daily loss limit was reached: locked until the next UTC day or a release.</summary>
+    public bool LossLocked { get; internal set; }
     public Dictionary<string, Position> Positions { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, int> Leverage { get; } = new(StringComparer.Ordinal);
 

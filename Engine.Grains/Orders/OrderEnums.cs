@@ -54,6 +54,8 @@ public enum OrderPhase : byte
     Executing = 5,
     /// <summary>Filled, cancelled, expired or rejected.</summary>
     Done = 6,
+    /// <summary>A wick-protected order whose trigger held: out of the book until its confirmation ends.</summary>
+    Confirming = 7,
 }
 
 public enum OrderListType
@@ -96,4 +98,21 @@ public static class OrderReasons
     public const string BelowMinimum = "below_minimum";
     public const string PlanDisarmed = "plan_disarmed";
     public const string PlanCancelled = "plan_cancelled";
+    /// <summary>Cancelled by the account's or the bucket's kill switch.</summary>
+    public const string KillSwitch = "kill_switch";
+    /// <summary>An entry order cancelled by the dead man's switch (cancel-all-after).</summary>
+    public const string CancelAllAfter = "cancel_all_after";
+    /// <summary>Cancelled when its bucket reached its daily loss limit.</summary>
+    public const string DailyLossLimit = "daily_loss_limit";
+    /// <summary>A market order that could not execute because its symbol is halted.</summary>
+    public const string SymbolHalted = "symbol_halted";
+    /// <summary>A triggered stop-limit's gap fallback: not filled within its time.</summary>
+    public const string FallbackTimeout = "fallback_timeout";
+    /// <summary>A triggered stop-limit's gap fallback: the index ran past its worst price.</summary>
+    public const string FallbackWorstPrice = "fallback_worst_price";
+    /// <summary>
+    /// For copy trading (not built yet): a signal for a locked follower bucket (kill switch or daily
+    /// loss) is skipped with this reason, which is how a kill switch pauses a copy subscription.
+    /// </summary>
+    public const string BucketLocked = "bucket_locked";
 }

@@ -24,6 +24,10 @@ public sealed record OrderRequest
     public bool ReduceOnly { get; init; }
     public bool ClosePosition { get; init; }
     public string? ClientOrderId { get; init; }
+    /// <summary>Wick protection: the trigger must still hold this long after it first held.</summary>
+    public TimeSpan? TriggerConfirmation { get; init; }
+    /// <summary>A stop-limit's gap fallback.</summary>
+    public Risk.OrderFallback? Fallback { get; init; }
 }
 
 /// <summary>An exit of a bracket: a trigger price and, for a limit exit, a limit price.</summary>

@@ -1,4 +1,6 @@
+using System.Text.Json.Serialization;
 using Engine.Grains.Pricing;
+using Engine.Grains.Risk;
 
 namespace Engine.Grains.Orders;
 
@@ -51,6 +53,14 @@ public sealed record OrderSpec
     public long? OcoSibling { get => _extras?.OcoSibling; init { if (value is not null || _extras is not null) _extras = (_extras ?? OrderSpecExtras.None) with { OcoSibling = value }; } }
     /// <summary>When set, the trigger price is this fraction away from the parent's average fill price.</summary>
     public decimal? ParentDistance { get => _extras?.ParentDistance; init { if (value is not null || _extras is not null) _extras = (_extras ?? OrderSpecExtras.None) with { ParentDistance = value }; } }
+    /// <summary>Wick protection and the stop-limit gap fallback; null for most orders.</summary>
+    public OrderRiskSpec? Risk { get => _extras?.Risk; init { if (value is not null || _extras is not null) _extras = (_extras ?? OrderSpecExtras.None) with { Risk = value }; } }
+
+    [JsonIgnore]
+    public TimeSpan? TriggerConfirmation => _extras?.Risk?.TriggerConfirmation;
+
+    [JsonIgnore]
+    public OrderFallback? Fallback => _extras?.Risk?.Fallback;
 
     private bool Has(SpecFlags flag) => (_flags & flag) != 0;
 
@@ -84,6 +94,7 @@ public sealed record OrderSpecExtras
     public long? Parent { get; init; }
     public long? OcoSibling { get; init; }
     public decimal? ParentDistance { get; init; }
+    public OrderRiskSpec? Risk { get; init; }
 }
 
 /// <summary>A trailing stop's callback (a rate or an amount) and optional activation price.</summary>

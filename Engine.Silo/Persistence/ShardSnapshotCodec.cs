@@ -7,6 +7,7 @@ using Engine.Grains.Events;
 using Engine.Grains.Margin;
 using Engine.Grains.Orders;
 using Engine.Grains.Pricing;
+using Engine.Grains.Risk;
 
 namespace Engine.Silo.Persistence;
 
@@ -19,7 +20,8 @@ namespace Engine.Silo.Persistence;
 /// <code>
 /// magic "ESHS" (4 bytes) · format version (uint16)
 /// NextOrderNumber, NextFillNumber, NextPositionKey (int64 each)
-/// n accounts · n orders, n indexed orders, orders · n children · n expiries · n plans (version 3)
+/// n accounts · n orders, n indexed orders, orders · n children · n expiries · n plans (format 3)
+/// n halts · n confirmations                       (format 4)
 /// end marker "SHSE" (4 bytes)
 /// </code>
 /// <para>
@@ -49,11 +51,21 @@ namespace Engine.Silo.Persistence;
 /// does not know, so a snapshot is never misread. Version 2 (no plans yet) still reads, as a shard
 /// without plans. Plans and their events are encoded in <c>ShardSnapshotCodec.Plans.cs</c>.
 /// </para>
+/// <para>
+/// Format 4 (risk controls, on top of format 3's plans) adds, to each bucket, its kill switch and daily
+/// loss limit state (where earlier formats had a "locked" flag that nothing set), to each account its
+/// kill switch and dead man's switch deadline (after its events), and the shard's halts and trigger
+/// confirmations (after the plans). Format 2 and 3 snapshots still read, with none of that state. Order specs carry their risk
+/// options under a new spec flag, so older records and snapshots (which never set it) read unchanged.
+/// </para>
 /// </remarks>
 public static partial class ShardSnapshotCodec
 {
-    /// <summary>The format version this build writes (1 was an interim order layout, never read now; 2 had no plans).</summary>
-    public const ushort FormatVersion = 3;
+    /// <summary>
+    /// The format version this build writes (1 was an interim order layout, never read now; 2 had no
+    /// plans; 3 had plans but no risk controls).
+    /// </summary>
+    public const ushort FormatVersion = 4;
 
     /// <summary>The oldest format version this build still reads.</summary>
     private const ushort OldestReadableVersion = 2;
@@ -106,8 +118,10 @@ public static partial class ShardSnapshotCodec
         }
     }
 
-    /// <summary>Tag of the one shard-level event, next to the account events' tags.</summary>
+    /// <summary>Tags of the shard-level events, next to the account events' tags (never renumbered).</summary>
     private const byte TrailingMovedTag = 20;
+    private const byte SymbolHaltedTag = 29;
+    private const byte SymbolResumedTag = 30;
 
     /// <summary>
     /// Writes one event as a journal record's body: the same per-type encoding as the snapshot's
@@ -177,6 +191,18 @@ public static partial class ShardSnapshotCodec
         [typeof(PlanCompleted)] = 26,
         [typeof(PlanRescheduled)] = 27,
         [typeof(PlanCancelled)] = PlanCancelledTag,
+        // 29 and 30 are the symbol halts (shard events, see SymbolHaltedTag).
+        [typeof(KillSwitchEngaged)] = 31,
+        [typeof(KillSwitchReleased)] = 32,
+        [typeof(CancelAllAfterSet)] = 33,
+        [typeof(CancelAllAfterTriggered)] = 34,
+        [typeof(DailyLossLimitSet)] = 35,
+        [typeof(DailyLossLimitReached)] = 36,
+        [typeof(DailyLossLockReleased)] = 37,
+        [typeof(BucketDayStarted)] = 38,
+        [typeof(TriggerConfirmationStarted)] = 39,
+        [typeof(TriggerConfirmationFailed)] = 40,
+        [typeof(OrderConvertedToMarket)] = 41,
     };
 
     // Spec flags.
@@ -194,6 +220,13 @@ public static partial class ShardSnapshotCodec
     private const int SpecReduceOnly = 1 << 11;
     private const int SpecClosePosition = 1 << 12;
     private const int SpecSizeFromParent = 1 << 13;
+    private const int SpecRisk = 1 << 14;
+
+    // Risk spec flags (one byte after the spec's other fields, when SpecRisk is set).
+    private const byte RiskConfirmation = 1 << 0;
+    private const byte RiskFallback = 1 << 1;
+    private const byte RiskFallbackAfter = 1 << 2;
+    private const byte RiskFallbackWorst = 1 << 3;
 
     // Order state flags: which fields of the progress differ from the spec or their defaults, which
     // optional fields are present.
@@ -273,6 +306,23 @@ public static partial class ShardSnapshotCodec
             Count(s.Plans.Length);
             foreach (var plan in s.Plans) Plan(plan);
 
+            Count(s.Halts.Length);
+            foreach (var h in s.Halts)
+            {
+                Shared(h.Symbol);
+                Shared(h.Reason);
+                Time(h.Since);
+                OptionalTime(h.Until);
+            }
+
+            Count(s.Confirmations.Length);
+            foreach (var c in s.Confirmations)
+            {
+                Varint(c.Order);
+                Decimal(c.Price);
+                Time(c.Until);
+            }
+
             w.Write(EndMarker);
         }
 
@@ -295,7 +345,11 @@ public static partial class ShardSnapshotCodec
                 Enum((int)b.Kind);
                 Decimal(b.Balance);
                 Decimal(b.RealizedPnl);
-                w.Write(b.Locked);
+                w.Write(b.KillSwitch);
+                Decimal(b.DailyLossLimit);
+                Decimal(b.LossBaseline);
+                Time(b.LossDay);
+                w.Write(b.LossLocked);
                 Count(b.Positions.Length);
                 foreach (var p in b.Positions)
                 {
@@ -373,6 +427,9 @@ public static partial class ShardSnapshotCodec
                 Varint(e.Sequence);
                 Event(e.Event);
             }
+
+            w.Write(a.KillSwitch);
+            OptionalTime(a.CancelAllAfter);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -439,6 +496,7 @@ public static partial class ShardSnapshotCodec
             if (s.ReduceOnly) flags |= SpecReduceOnly;
             if (s.ClosePosition) flags |= SpecClosePosition;
             if (s.SizeFromParent) flags |= SpecSizeFromParent;
+            if (s.Risk is not null) flags |= SpecRisk;
 
             Varint32(flags);
             Varint(s.Number);
@@ -460,6 +518,32 @@ public static partial class ShardSnapshotCodec
             if (s.Parent is { } parent) Varint(parent);
             if (s.OcoSibling is { } oco) Varint(oco);
             if (s.ParentDistance is { } distance) Decimal(distance);
+            if (s.Risk is { } risk) Risk(risk);
+        }
+
+        private void Risk(OrderRiskSpec risk)
+        {
+            byte flags = 0;
+            if (risk.TriggerConfirmation is not null) flags |= RiskConfirmation;
+            if (risk.Fallback is { } f)
+            {
+                flags |= RiskFallback;
+                if (f.After is not null) flags |= RiskFallbackAfter;
+                if (f.WorstPrice is not null) flags |= RiskFallbackWorst;
+            }
+
+            w.Write(flags);
+            if (risk.TriggerConfirmation is { } wait) Varint(wait.Ticks);
+            if (risk.Fallback is not { } fallback) return;
+            Enum((int)fallback.Action);
+            if (fallback.After is { } after) Varint(after.Ticks);
+            if (fallback.WorstPrice is { } worst) Decimal(worst);
+        }
+
+        private void OptionalTime(DateTimeOffset? value)
+        {
+            w.Write(value is not null);
+            if (value is { } t) Time(t);
         }
 
         public void JournalEvent(EngineEvent e)
@@ -472,6 +556,26 @@ public static partial class ShardSnapshotCodec
                 w.Write((byte)t.Source);
                 w.Write((byte)t.Direction);
                 Decimal(t.Price);
+                return;
+            }
+
+            if (e is SymbolHalted h)
+            {
+                w.Write(SymbolHaltedTag);
+                Time(h.At);
+                Shared(h.Symbol);
+                Shared(h.Reason);
+                Time(h.Since);
+                OptionalTime(h.Until);
+                return;
+            }
+
+            if (e is SymbolResumed r)
+            {
+                w.Write(SymbolResumedTag);
+                Time(r.At);
+                Shared(r.Symbol);
+                Shared(r.Reason);
                 return;
             }
 
@@ -593,6 +697,51 @@ public static partial class ShardSnapshotCodec
                 case PlanEvent x:
                     PlanEvent(x);
                     break;
+                case KillSwitchEngaged x:
+                    Shared(x.Bucket?.Value);
+                    break;
+                case KillSwitchReleased x:
+                    Shared(x.Bucket?.Value);
+                    break;
+                case CancelAllAfterSet x:
+                    OptionalTime(x.Deadline);
+                    break;
+                case CancelAllAfterTriggered x:
+                    Time(x.Deadline);
+                    break;
+                case DailyLossLimitSet x:
+                    Shared(x.Bucket.Value);
+                    Decimal(x.Limit);
+                    Decimal(x.Baseline);
+                    Time(x.Day);
+                    break;
+                case DailyLossLimitReached x:
+                    Shared(x.Bucket.Value);
+                    Decimal(x.Loss);
+                    Decimal(x.Limit);
+                    break;
+                case DailyLossLockReleased x:
+                    Shared(x.Bucket.Value);
+                    Decimal(x.Baseline);
+                    break;
+                case BucketDayStarted x:
+                    Shared(x.Bucket.Value);
+                    Time(x.Day);
+                    Decimal(x.Baseline);
+                    break;
+                case TriggerConfirmationStarted x:
+                    Varint(x.Order);
+                    Decimal(x.Price);
+                    Time(x.Until);
+                    break;
+                case TriggerConfirmationFailed x:
+                    Varint(x.Order);
+                    Decimal(x.Price);
+                    break;
+                case OrderConvertedToMarket x:
+                    Varint(x.Order);
+                    Shared(x.Reason);
+                    break;
             }
         }
 
@@ -713,14 +862,18 @@ public static partial class ShardSnapshotCodec
     {
         private readonly List<string> _strings = [];
 
+        /// <summary>The snapshot's format version (journal records carry no version: they are read as the newest).</summary>
+        private ushort _version = FormatVersion;
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public ShardSnapshot Snapshot()
         {
             var magic = r.ReadUInt32();
             if (magic != Magic) throw new InvalidDataException($"Not a shard snapshot: magic 0x{magic:X8}, expected 0x{Magic:X8} (\"ESHS\").");
             var version = r.ReadUInt16();
-            if (version < OldestReadableVersion || version > FormatVersion)
+            if (version is < OldestReadableVersion or > FormatVersion)
                 throw new InvalidDataException($"Unsupported shard snapshot format version {version}; this build reads versions {OldestReadableVersion} to {FormatVersion}.");
+            _version = version;
             var nextOrder = r.ReadInt64();
             var nextFill = r.ReadInt64();
             var nextPosition = r.ReadInt64();
@@ -742,6 +895,16 @@ public static partial class ShardSnapshotCodec
             var plans = version >= 3 ? new PlanSnapshot[Count()] : [];
             for (var i = 0; i < plans.Length; i++) plans[i] = Plan();
 
+            SymbolHaltEntry[] halts = [];
+            ConfirmationEntry[] confirmations = [];
+            if (_version >= 4)
+            {
+                halts = new SymbolHaltEntry[Count()];
+                for (var i = 0; i < halts.Length; i++) halts[i] = new SymbolHaltEntry(SharedRequired(), SharedRequired(), Time(), OptionalTime());
+                confirmations = new ConfirmationEntry[Count()];
+                for (var i = 0; i < confirmations.Length; i++) confirmations[i] = new ConfirmationEntry(r.Read7BitEncodedInt64(), Decimal(), Time());
+            }
+
             var end = r.ReadUInt32();
             if (end != EndMarker) throw Corrupt($"end marker 0x{end:X8}, expected 0x{EndMarker:X8}");
 
@@ -756,6 +919,8 @@ public static partial class ShardSnapshotCodec
                 Children = children,
                 Expiries = expiries,
                 Plans = plans,
+                Halts = halts,
+                Confirmations = confirmations,
             };
         }
 
@@ -778,7 +943,20 @@ public static partial class ShardSnapshotCodec
                 var kind = (BucketKind)r.ReadByte();
                 var balance = Decimal();
                 var realized = Decimal();
-                var locked = r.ReadBoolean();
+                // Format 2's "locked" flag was never set; read as the kill switch it would have been.
+                var killSwitch = r.ReadBoolean();
+                decimal? lossLimit = null;
+                decimal lossBaseline = 0m;
+                DateTimeOffset lossDay = default;
+                var lossLocked = false;
+                if (_version >= 4)
+                {
+                    lossLimit = NullableDecimal();
+                    lossBaseline = Decimal();
+                    lossDay = Time();
+                    lossLocked = r.ReadBoolean();
+                }
+
                 var positions = new PositionSnapshot[Count()];
                 for (var p = 0; p < positions.Length; p++)
                 {
@@ -802,9 +980,13 @@ public static partial class ShardSnapshotCodec
                     Kind = kind,
                     Balance = balance,
                     RealizedPnl = realized,
-                    Locked = locked,
                     Positions = positions,
                     Leverage = leverage,
+                    KillSwitch = killSwitch,
+                    DailyLossLimit = lossLimit,
+                    LossBaseline = lossBaseline,
+                    LossDay = lossDay,
+                    LossLocked = lossLocked,
                 };
             }
 
@@ -851,6 +1033,8 @@ public static partial class ShardSnapshotCodec
 
             var events = new SequencedEvent[Count()];
             for (var i = 0; i < events.Length; i++) events[i] = new SequencedEvent(r.Read7BitEncodedInt64(), Event());
+            var accountKill = _version >= 4 && r.ReadBoolean();
+            var cancelAllAfter = _version >= 4 ? OptionalTime() : null;
 
             return new AccountSnapshot
             {
@@ -869,6 +1053,8 @@ public static partial class ShardSnapshotCodec
                 Idempotency = idempotency,
                 Fills = fills,
                 Events = events,
+                KillSwitch = accountKill,
+                CancelAllAfter = cancelAllAfter,
             };
         }
 
@@ -935,12 +1121,43 @@ public static partial class ShardSnapshotCodec
                 ReduceOnly = (flags & SpecReduceOnly) != 0,
                 ClosePosition = (flags & SpecClosePosition) != 0,
                 SizeFromParent = (flags & SpecSizeFromParent) != 0,
+                Risk = (flags & SpecRisk) != 0 ? Risk() : null,
             };
         }
+
+        private OrderRiskSpec Risk()
+        {
+            var flags = r.ReadByte();
+            TimeSpan? confirmation = (flags & RiskConfirmation) != 0 ? TimeSpan.FromTicks(r.Read7BitEncodedInt64()) : null;
+            OrderFallback? fallback = null;
+            if ((flags & RiskFallback) != 0)
+            {
+                var action = (FallbackAction)r.ReadByte();
+                TimeSpan? after = (flags & RiskFallbackAfter) != 0 ? TimeSpan.FromTicks(r.Read7BitEncodedInt64()) : null;
+                decimal? worst = (flags & RiskFallbackWorst) != 0 ? Decimal() : null;
+                fallback = new OrderFallback(after, worst, action);
+            }
+
+            return new OrderRiskSpec(confirmation, fallback);
+        }
+
+        private DateTimeOffset? OptionalTime() => r.ReadBoolean() ? Time() : null;
 
         public EngineEvent JournalEvent()
         {
             var tag = r.ReadByte();
+            if (tag == SymbolHaltedTag)
+            {
+                var haltedAt = Time();
+                return new SymbolHalted(SharedRequired(), SharedRequired(), Time(), OptionalTime()) { At = haltedAt };
+            }
+
+            if (tag == SymbolResumedTag)
+            {
+                var resumedAt = Time();
+                return new SymbolResumed(SharedRequired(), SharedRequired()) { At = resumedAt };
+            }
+
             if (tag != TrailingMovedTag) return Event(tag);
             var at = Time();
             return new TrailingExtremesMoved(SharedRequired(), (TriggerSource)r.ReadByte(), (TriggerDirection)r.ReadByte(), Decimal()) { At = at };
@@ -974,6 +1191,17 @@ public static partial class ShardSnapshotCodec
                 18 => new OrderRejected(r.Read7BitEncodedInt64(), SharedRequired()) { At = at, Account = account },
                 19 => new PositionLiquidated(new BucketId(SharedRequired()), SharedRequired(), r.Read7BitEncodedInt64(), Decimal(), Decimal(), Decimal()) { At = at, Account = account },
                 >= PlanCreatedTag and <= PlanCancelledTag => PlanEvent(tag, at, account),
+                31 => new KillSwitchEngaged(Shared() is { } engaged ? new BucketId(engaged) : null) { At = at, Account = account },
+                32 => new KillSwitchReleased(Shared() is { } released ? new BucketId(released) : null) { At = at, Account = account },
+                33 => new CancelAllAfterSet(OptionalTime()) { At = at, Account = account },
+                34 => new CancelAllAfterTriggered(Time()) { At = at, Account = account },
+                35 => new DailyLossLimitSet(new BucketId(SharedRequired()), NullableDecimal(), Decimal(), Time()) { At = at, Account = account },
+                36 => new DailyLossLimitReached(new BucketId(SharedRequired()), Decimal(), Decimal()) { At = at, Account = account },
+                37 => new DailyLossLockReleased(new BucketId(SharedRequired()), Decimal()) { At = at, Account = account },
+                38 => new BucketDayStarted(new BucketId(SharedRequired()), Time(), Decimal()) { At = at, Account = account },
+                39 => new TriggerConfirmationStarted(r.Read7BitEncodedInt64(), Decimal(), Time()) { At = at, Account = account },
+                40 => new TriggerConfirmationFailed(r.Read7BitEncodedInt64(), Decimal()) { At = at, Account = account },
+                41 => new OrderConvertedToMarket(r.Read7BitEncodedInt64(), SharedRequired()) { At = at, Account = account },
                 _ => throw Corrupt($"unknown event tag {tag}"),
             };
         }

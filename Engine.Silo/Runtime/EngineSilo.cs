@@ -5,6 +5,7 @@ using Engine.Grains.Accounts;
 using Engine.Grains.Events;
 using Engine.Grains.Instruments;
 using Engine.Grains.Orders;
+using Engine.Grains.Risk;
 using Engine.Silo.Persistence;
 using Engine.Silo.Plans;
 using Engine.Silo.Pricing;
@@ -70,6 +71,7 @@ public sealed class EngineSilo : IAsyncDisposable
         try
         {
             CheckShardCount(data, options.Shards);
+            CheckRiskOptions(options);
             var operatorKey = OperatorKeyOf(options, data, log);
             store ??= new FileJournalStore(data, line => log.LogWarning("{Line}", line));
             var directory = new AccountDirectory(SecretOf(data));
@@ -100,11 +102,19 @@ public sealed class EngineSilo : IAsyncDisposable
                 foreach (var account in shard.Grains.Accounts.Values)
                     directory.Add(account.ApiKeyHash, account.Id);
 
-            PriceService? prices = null;
-            prices = new PriceService(instruments, options.ToPriceIndexSettings(), time, (symbol, quote) =>
+            Task BroadcastHalt(string symbol, SymbolHalt? halt, string resumeReason) =>
+                Task.WhenAll(shards.Select(shard =>
+                {
+                    var work = new HaltWork(symbol, halt, resumeReason);
+                    shard.Post(work);
+                    return work.Task;
+                }));
+
+            var prices = new PriceService(instruments, options.ToPriceIndexSettings(), time, (symbol, quote) =>
             {
                 foreach (var shard in shards) shard.Post(new PriceWork(symbol, quote));
-            });
+            }, options.ToCircuitBreakerSettings(), BroadcastHalt);
+            await RestoreHaltsAsync(shards, prices, log);
             var silo = new EngineSilo(shards, store, prices, directory, hub, instruments, options, time, operatorKey, dataLock, log);
             try
             {
@@ -124,6 +134,35 @@ public sealed class EngineSilo : IAsyncDisposable
             await dataLock.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Every shard journals every halt, but a crash can come between two shards' commits: a symbol halted
+    /// in any shard is halted (the newest halt wins), and the shards that differ are told so before the
+    /// engine serves anything. A halt that should have ended meanwhile ends on the first timer tick.
+    /// </summary>
+    private static async Task RestoreHaltsAsync(ShardHost[] shards, PriceService prices, ILogger log)
+    {
+        // The loops run but nothing has been posted to them yet: reading their state here is safe.
+        var merged = new Dictionary<string, SymbolHalt>(StringComparer.Ordinal);
+        foreach (var shard in shards)
+            foreach (var (symbol, halt) in shard.Grains.Halts)
+                if (!merged.TryGetValue(symbol, out var seen) || halt.Since > seen.Since)
+                    merged[symbol] = halt;
+        if (merged.Count == 0) return;
+        prices.Restore(merged);
+        var fixes = new List<Task>();
+        foreach (var shard in shards)
+            foreach (var (symbol, halt) in merged)
+                if (!shard.Grains.Halts.TryGetValue(symbol, out var own) || own.Reason != halt.Reason || own.Until != halt.Until)
+                {
+                    var work = new HaltWork(symbol, halt, "");
+                    shard.Post(work);
+                    fixes.Add(work.Task);
+                }
+
+        await Task.WhenAll(fixes);
+        log.LogWarning("recovered halted symbols: {Halts}", string.Join(", ", merged.Select(h => $"{h.Key} ({h.Value.Reason})")));
     }
 
     /// <summary>Runs a command on its account's shard; completes once its events are durable.</summary>
@@ -196,6 +235,15 @@ public sealed class EngineSilo : IAsyncDisposable
         {
             throw new InvalidOperationException($"the data folder {data} is in use by another engine process", ex);
         }
+    }
+
+    private static void CheckRiskOptions(EngineOptions options)
+    {
+        if (options.PriceBand.Fraction is < 0m or >= 1m) throw new InvalidOperationException("Engine:PriceBand:Fraction must be 0 (off) or a fraction below 1");
+        var b = options.CircuitBreaker;
+        if (b.MaxMove is < 0m or >= 1m) throw new InvalidOperationException("Engine:CircuitBreaker:MaxMove must be 0 (off) or a fraction below 1");
+        if (b.Enabled && b.MaxMove > 0m && (b.WindowSeconds <= 0 || b.PauseSeconds <= 0))
+            throw new InvalidOperationException("Engine:CircuitBreaker:WindowSeconds and PauseSeconds must be greater than 0");
     }
 
     private static void CheckShardCount(string data, int shards)

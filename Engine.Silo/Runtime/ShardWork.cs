@@ -111,3 +111,33 @@ internal sealed class TimeWork : ShardWork
     {
     }
 }
+
+/// <summary>
+/// A symbol's halt (or resume, when <see cref="Halt"/> is null) as the price service decided it; every
+/// shard gets one. Completes after the batch commit, so an operator is answered once it is durable.
+/// </summary>
+internal sealed class HaltWork(string symbol, Engine.Grains.Risk.SymbolHalt? halt, string resumeReason) : ShardWork
+{
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Exception? _error;
+
+    public Task Task => _done.Task;
+
+    public override void Run(ShardGrains grains, DateTimeOffset now, List<EngineEvent> events)
+    {
+        try
+        {
+            grains.SetSymbolHalt(symbol, halt, resumeReason, now, events);
+        }
+        catch (Exception ex)
+        {
+            _error = ex;
+        }
+    }
+
+    public override void Complete(Exception? failure)
+    {
+        if ((failure ?? _error) is { } error) _done.TrySetException(error);
+        else _done.TrySetResult();
+    }
+}

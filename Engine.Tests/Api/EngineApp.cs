@@ -15,9 +15,10 @@ namespace Engine.Tests.Api;
 /// <summary>
 /// The real engine (HTTP pipeline and in-process silo) on a test server: a fresh data folder per
 /// instance, no simulated feed, no slippage, two shards, a known operator key and a clock that
-/// moves only when a test advances it.
+/// moves only when a test advances it. Circuit breakers are off (these tests move prices in big
+/// steps on purpose); the risk tests turn them on with their own settings.
 /// </summary>
-public sealed class EngineApp : WebApplicationFactory<Program>
+public class EngineApp : WebApplicationFactory<Program>
 {
     public const string OperatorKey = "op-test";
 
@@ -43,12 +44,25 @@ public sealed class EngineApp : WebApplicationFactory<Program>
         _client = new Lazy<HttpClient>(() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false }));
     }
 
+    /// <summary>A subclass's engine: a fresh data folder and clock, with its own settings.</summary>
+    protected EngineApp(IReadOnlyDictionary<string, string?> settings)
+        : this(null, null, settings)
+    {
+    }
+
+    /// <summary>An engine with extra settings, optionally on the data folder and clock of one that ran before (a restart).</summary>
+    public static EngineApp With(IReadOnlyDictionary<string, string?> settings, string? dataDirectory = null, ManualTimeProvider? clock = null) =>
+        new(dataDirectory, clock, settings);
+
     public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "engine-api-tests", Guid.NewGuid().ToString("N"));
 
     public string DataDirectory { get; }
 
     /// <summary>The engine's clock; Advance fires its timers (the 100 ms GTD expiry timer among them).</summary>
     public ManualTimeProvider Clock { get; }
+
+    /// <summary>Leaves the data folder behind on dispose, for a restart on it.</summary>
+    public bool KeepData { get; set; }
 
     public HttpClient Http => _client.Value;
 
@@ -61,6 +75,7 @@ public sealed class EngineApp : WebApplicationFactory<Program>
             ["Engine:OperatorApiKey"] = OperatorKey,
             ["Engine:Shards"] = "2",
             ["Engine:Slippage"] = "0",
+            ["Engine:CircuitBreaker:Enabled"] = "false",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
         };
@@ -78,7 +93,7 @@ public sealed class EngineApp : WebApplicationFactory<Program>
         if (_client.IsValueCreated) _client.Value.Dispose();
         await base.DisposeAsync();
         await WaitForEngineReleaseAsync();
-        if (!_ownsData) return;
+        if (!_ownsData || KeepData) return;
         try
         {
             if (Directory.Exists(DataDirectory)) Directory.Delete(DataDirectory, recursive: true);

@@ -47,7 +47,7 @@ internal sealed class EngineProcess : IAsyncDisposable
     public IReadOnlyCollection<string> Output => _output;
 
     /// <summary>Starts the engine on <paramref name="dataDirectory"/> and waits until /health/ready answers 200.</summary>
-    public static async Task<EngineProcess> StartAsync(string dataDirectory, int shards, Action<string> echo)
+    public static async Task<EngineProcess> StartAsync(string dataDirectory, int shards, Action<string> echo, IReadOnlyDictionary<string, string>? environment = null)
     {
         // The free port is found by binding port 0 and letting it go; another process may take it
         // before the engine binds it, so a start that fails on exactly that is retried on a new port.
@@ -55,7 +55,7 @@ internal sealed class EngineProcess : IAsyncDisposable
         {
             try
             {
-                return await StartOnceAsync(dataDirectory, shards, echo);
+                return await StartOnceAsync(dataDirectory, shards, echo, environment);
             }
             catch (PortTakenException) when (attempt < 3)
             {
@@ -64,7 +64,7 @@ internal sealed class EngineProcess : IAsyncDisposable
         }
     }
 
-    private static async Task<EngineProcess> StartOnceAsync(string dataDirectory, int shards, Action<string> echo)
+    private static async Task<EngineProcess> StartOnceAsync(string dataDirectory, int shards, Action<string> echo, IReadOnlyDictionary<string, string>? environment)
     {
         var dll = EngineDll();
         var port = FreePort();
@@ -88,6 +88,7 @@ internal sealed class EngineProcess : IAsyncDisposable
         info.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
         info.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
         info.Environment["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
 
         var process = new Process { StartInfo = info };
         var engine = new EngineProcess(process, new Uri($"http://127.0.0.1:{port}"), echo);

@@ -8,6 +8,7 @@ using Engine.Grains.Instruments;
 using Engine.Grains.Margin;
 using Engine.Grains.Orders;
 using Engine.Grains.Pricing;
+using Engine.Grains.Risk;
 
 namespace Engine.Tests.Grains;
 
@@ -25,11 +26,17 @@ internal sealed class GrainTestKit
     /// <param name="wallet">USDT deposited into the wallet.</param>
     /// <param name="manual">USDT moved from the wallet into the manual bucket.</param>
     public GrainTestKit(decimal slippage = 0m, decimal wallet = 100_000m, decimal manual = 10_000m, string account = "acc-1", ShardOptions? options = null)
+        : this(slippage, wallet, manual, account, options, null)
     {
-        Shard = new ShardGrains(InstrumentCatalog.Default, new PaperVenue(slippage), options);
+    }
+
+    /// <summary>As the other constructor, on a shard shared with another kit (several accounts in one shard).</summary>
+    public GrainTestKit(decimal slippage, decimal wallet, decimal manual, string account, ShardOptions? options, ShardGrains? shard)
+    {
+        Shard = shard ?? new ShardGrains(InstrumentCatalog.Default, new PaperVenue(slippage), options);
         Account = new AccountId(account);
         Must(new OpenAccount("trader", "key-hash") { Account = Account });
-        Must(new Deposit(wallet) { Account = Account });
+        if (wallet > 0m) Must(new Deposit(wallet) { Account = Account });
         Manual = Shard.FindAccount(Account)!.ManualBucket;
         if (manual > 0m) Must(new TransferFunds(Manual, TransferDirection.In, manual) { Account = Account });
     }
@@ -110,6 +117,37 @@ internal sealed class GrainTestKit
         Shard.AdvanceTime(now, output);
         Journal.AddRange(output);
         return output;
+    }
+
+    /// <summary>Halts a symbol as the runtime's breaker or an operator would (every shard gets the same call).</summary>
+    public IReadOnlyList<EngineEvent> Halt(string symbol = Btc, string reason = HaltReasons.Operator, DateTimeOffset? until = null)
+    {
+        var output = new List<EngineEvent>();
+        Shard.SetSymbolHalt(symbol, new SymbolHalt(reason, Now, until), "", Now, output);
+        Journal.AddRange(output);
+        return output;
+    }
+
+    public IReadOnlyList<EngineEvent> Resume(string symbol = Btc, string reason = HaltReasons.Operator)
+    {
+        var output = new List<EngineEvent>();
+        Shard.SetSymbolHalt(symbol, null, reason, Now, output);
+        Journal.AddRange(output);
+        return output;
+    }
+
+    /// <summary>Moves the clock by <paramref name="by"/> and runs the shard's timer work.</summary>
+    public IReadOnlyList<EngineEvent> Advance(TimeSpan by) => AdvanceTo(Now + by);
+
+    /// <summary>A snapshot of the shard, written and read through the binary codec, restored into a new shard with the current prices.</summary>
+    public ShardGrains Restored()
+    {
+        using var stream = new MemoryStream();
+        Engine.Silo.Persistence.ShardSnapshotCodec.Write(stream, Shard.Capture());
+        stream.Position = 0;
+        var restored = ShardGrains.Restore(Engine.Silo.Persistence.ShardSnapshotCodec.Read(stream), InstrumentCatalog.Default, Shard.Venue, Shard.Options);
+        foreach (var symbol in new[] { Btc, Eth, "SOL-USDT" }) restored.PrimeQuote(symbol, Shard.QuoteOf(symbol));
+        return restored;
     }
 
     // ---- state ----

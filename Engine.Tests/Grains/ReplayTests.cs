@@ -6,6 +6,7 @@ using Engine.Grains.Margin;
 using Engine.Grains.Orders;
 using Engine.Grains.Plans;
 using Engine.Grains.Pricing;
+using Engine.Grains.Risk;
 using Engine.Silo.Persistence;
 using Engine.Silo.Serialization;
 
@@ -24,6 +25,9 @@ public sealed class ReplayTests
         FillHistory = 15,
         DoneOrderHistory = 25,
         ClientIdHistory = 12,
+        // A narrow band, so that the random limits are clamped now and then.
+        PriceBand = 0.012m,
+        PriceBandPolicy = Engine.Grains.Risk.PriceBandPolicy.Clamp,
     };
 
     public static TheoryData<int, bool> Seeds() => new()
@@ -226,7 +230,8 @@ internal sealed class RandomWorkload
     {
         _rng = new Random(seed);
         Shard = NewShard(options);
-        Now = new DateTimeOffset(2025, 3, 1, 12, 0, 0, TimeSpan.Zero).AddMinutes(seed);
+        // Late in the day: the run crosses midnight, so daily loss limits roll over to a new day.
+        Now = new DateTimeOffset(2025, 3, 1, 21, 30, 0, TimeSpan.Zero).AddMinutes(seed);
         _prices["BTC-USDT"] = (60_000m, 60_000m, 60_000m);
         _prices["ETH-USDT"] = (3_000m, 3_000m, 3_000m);
         _prices["SOL-USDT"] = (150m, 150m, 150m);
@@ -307,11 +312,31 @@ internal sealed class RandomWorkload
         Assert.True(Count<IdempotentResponseRecorded>() > 0);
         foreach (var type in new[] { typeof(PlanCreated), typeof(PlanArmed), typeof(PlanArmSkipped), typeof(PlanDisarmed), typeof(PlanFlattened), typeof(PlanCompleted), typeof(PlanRescheduled), typeof(PlanCancelled) })
             Assert.True(Journal.Count(e => e.GetType() == type) > 0, $"no {type.Name}");
-        Assert.True(Count<PlanFlattened>(f => f.Order is not null) > 0,
-            $"no plan closed a position ({string.Join(", ", Journal.OfType<PlanEvent>().GroupBy(e => e.GetType().Name).Select(g => $"{g.Key} {g.Count()}"))})");
+        // A flatten with a plan position to close (with the risk controls in the mix, some of these are
+        // refused because a kill switch, a loss lock or a halt got there first; PlanTests cover the close).
+        Assert.True(Count<PlanFlattened>(f => f.Quantity > 0m) > 0,
+            $"no plan flattened a position ({string.Join(", ", Journal.OfType<PlanEvent>().GroupBy(e => e.GetType().Name).Select(g => $"{g.Key} {g.Count()}"))}; flatten reasons {string.Join(", ", Journal.OfType<PlanFlattened>().GroupBy(f => f.Reason ?? "-").Select(g => $"{g.Key} {g.Count()}"))})");
         Assert.True(Count<PlanArmSkipped>(s => s.Reason == PlanReasons.MissedArm) > 0 && Count<PlanArmSkipped>(s => s.Reason == PlanReasons.EventPassed) > 0);
         Assert.Contains(Shard.Plans, p => p.History.Any(h => h.Kind == PlanHistoryKind.OrderFilled && h.Role == PlanOrderRole.Entry));
         Assert.Contains(Shard.Plans, p => p.History.Any(h => h.Kind == PlanHistoryKind.OrderFilled && h.Role is PlanOrderRole.StopLoss or PlanOrderRole.TakeProfit));
+
+        // Risk controls.
+        Assert.True(Count<KillSwitchEngaged>(k => k.Bucket is null) > 0 && Count<KillSwitchEngaged>(k => k.Bucket is not null) > 0, "no kill switches of both scopes");
+        Assert.True(Count<KillSwitchReleased>() > 0, "no kill switch released");
+        Assert.True(Count<OrderCancelled>(c => c.Reason == OrderReasons.KillSwitch) > 0, "no orders cancelled by a kill switch");
+        Assert.True(Count<CancelAllAfterTriggered>() > 0, "no dead man's switch fired");
+        Assert.True(Count<OrderCancelled>(c => c.Reason == OrderReasons.CancelAllAfter) > 0, "no entries cancelled by a dead man's switch");
+        Assert.True(Count<DailyLossLimitReached>() > 0, "no daily loss limit reached");
+        Assert.True(Count<DailyLossLockReleased>() > 0, "no loss lock released");
+        Assert.True(Count<BucketDayStarted>() > 0, "no new day for a limited bucket");
+        Assert.True(Count<OrderCancelled>(c => c.Reason == OrderReasons.DailyLossLimit) > 0, "no orders cancelled by a daily loss limit");
+        Assert.True(Count<SymbolHalted>() > 0 && Count<SymbolResumed>() > 0, "no halts and resumes");
+        Assert.True(Count<TriggerConfirmationStarted>() > 0, "no trigger confirmations");
+        Assert.True(Count<TriggerConfirmationFailed>() > 0, "no failed confirmations (wicks)");
+        var confirmed = Journal.OfType<TriggerConfirmationStarted>().Select(c => c.Order).ToHashSet();
+        Assert.True(Count<OrderTriggered>(t => confirmed.Contains(t.Order)) > 0, "no confirmed trigger fired");
+        Assert.True(Count<OrderConvertedToMarket>() > 0, "no stop-limit fallback to market");
+        Assert.True(Count<OrderCancelled>(c => c.Reason is OrderReasons.FallbackTimeout or OrderReasons.FallbackWorstPrice) > 0, "no stop-limit fallback cancelled");
     }
 
     /// <summary>
@@ -358,7 +383,7 @@ internal sealed class RandomWorkload
             DisarmAfter = disarmAfter,
             FlattenAfter = Maybe(0.6) ? disarmAfter + TimeSpan.FromSeconds(_rng.Next(1, 300)) : null,
             Entry = Pick(Enum.GetValues<PlanEntryType>()),
-            EntryDistance = Math.Round(Fraction(0.001, 0.01), 4),
+            EntryDistance = Math.Round(Fraction(0.0005, 0.004), 4),
             StopLossDistance = Math.Round(Fraction(0.002, 0.02), 4),
             TakeProfitDistance = Maybe(0.6) ? Math.Round(Fraction(0.003, 0.03), 4) : null,
             Misfire = Maybe(0.5) ? PlanMisfire.Skip : PlanMisfire.ArmLate,
@@ -379,6 +404,7 @@ internal sealed class RandomWorkload
         var now = Now;
         if (Accounts.Count < 2 || (Accounts.Count < AccountNames.Length && _rng.Next(300) == 0)) return OpenAccount();
 
+        if (_rng.Next(1000) < 45) return RiskStep();
         var roll = _rng.Next(1000);
         if (roll < 330) return Tick();
         if (roll < 360) return (s, o) => s.AdvanceTime(now, o);
@@ -407,6 +433,48 @@ internal sealed class RandomWorkload
             < 980 => Idempotent(account),
             < 990 => new Deposit(Maybe(0.5) ? -5m : 1m) { Account = Maybe(0.5) ? new AccountId("nobody") : account },
             _ => new PlaceOrder(new OrderRequest { Symbol = "DOGE-USDT", Side = OrderSide.Buy, Type = OrderType.Market, Quantity = 1m }, null) { Account = account },
+        };
+        return (s, o) => s.Execute(command, now, o);
+    }
+
+    private readonly HashSet<string> _halted = new(StringComparer.Ordinal);
+
+    /// <summary>Kill switches, dead man's switches, daily loss limits and symbol halts.</summary>
+    private Action<ShardGrains, List<EngineEvent>> RiskStep()
+    {
+        var now = Now;
+        var roll = _rng.Next(100);
+        if (roll < 22)
+        {
+            // Halts come from the runtime (breakers, operators): every shard gets the same call. Most
+            // steps resume a halted symbol, so halts stay short and plans and orders get to trade.
+            var symbol = _halted.Count > 0 && Maybe(0.7) ? Pick(_halted.Order(StringComparer.Ordinal).ToList()) : Pick(Symbols);
+            if (_halted.Remove(symbol))
+            {
+                var resumeReason = Pick(new[] { HaltReasons.BreakerClosed, HaltReasons.Operator, HaltReasons.IndexRecovered });
+                return (s, o) => s.SetSymbolHalt(symbol, null, resumeReason, now, o);
+            }
+
+            _halted.Add(symbol);
+            var halt = new SymbolHalt(Pick(new[] { HaltReasons.PriceMove, HaltReasons.Operator, HaltReasons.IndexDegraded }), now,
+                Maybe(0.5) ? now.AddSeconds(_rng.Next(5, 60)) : null);
+            return (s, o) => s.SetSymbolHalt(symbol, halt, "", now, o);
+        }
+
+        if (Accounts.Count == 0) return Tick();
+        // Kill switches and dead man's switches on the first account only: they cancel entries and close
+        // positions, plans' among them, and the other accounts' plans must get to hold and flatten positions.
+        var account = roll < 62 ? Accounts[0] : Pick(Accounts);
+        var state = Shard.FindAccount(account)!;
+        Command command = roll switch
+        {
+            < 30 => new EngageKillSwitch(Maybe(0.4) ? null : Pick(Buckets(account))) { Account = account },
+            // Mostly what is on, so that trading goes on.
+            < 50 => new ReleaseKillSwitch(state.KillSwitch && Maybe(0.8) ? null : state.Buckets.FirstOrDefault(b => b.KillSwitch)?.Id ?? Pick(Buckets(account))) { Account = account },
+            < 62 => new SetCancelAllAfter(Maybe(0.2) ? 0 : Maybe(0.05) ? -3 : _rng.Next(5, 200)) { Account = account },
+            // Not on plan buckets: a plan needs a bucket that can trade to hold and flatten a position.
+            < 85 => new SetDailyLossLimit(Pick(TradingBuckets(account)), Maybe(0.15) ? null : Maybe(0.05) ? 0m : Amount(1m, 60m)) { Account = account },
+            _ => new ReleaseDailyLossLock(state.Buckets.FirstOrDefault(b => b.LossLocked)?.Id ?? Pick(Buckets(account))) { Account = account },
         };
         return (s, o) => s.Execute(command, now, o);
     }
@@ -540,6 +608,18 @@ internal sealed class RandomWorkload
         if (type != OrderType.Limit && Maybe(0.25)) request = request with { TimeInForce = TimeInForce.Gtd, ExpireAt = ExpiryTime() };
         if (type is OrderType.Stop or OrderType.TakeProfit && Maybe(0.1)) request = request with { ClosePosition = true, Quantity = null, ReduceOnly = false };
         if (Maybe(0.01)) request = request with { Quantity = 0.0000001m };
+        if (type is OrderType.Stop or OrderType.StopLimit or OrderType.TakeProfit or OrderType.TakeProfitLimit && Maybe(0.5))
+            request = request with { TriggerConfirmation = TimeSpan.FromMilliseconds(_rng.Next(500, 30_000)) };
+        if (type is OrderType.StopLimit or OrderType.TakeProfitLimit && Maybe(0.8))
+        {
+            // Worst prices beyond the limit (on the side the order loses), sometimes wrongly on the other side.
+            var limit = request.Price!.Value;
+            var worse = side == OrderSide.Sell ? -1m : 1m;
+            decimal? worst = Maybe(0.6) ? Price(instrument, limit * (1m + worse * Fraction(Maybe(0.05) ? -0.01 : 0.0005, 0.01))) : null;
+            TimeSpan? after = worst is null || Maybe(0.5) ? TimeSpan.FromMilliseconds(_rng.Next(500, 20_000)) : null;
+            request = request with { Fallback = new Engine.Grains.Risk.OrderFallback(after, worst, Maybe(0.5) ? Engine.Grains.Risk.FallbackAction.Market : Engine.Grains.Risk.FallbackAction.Cancel) };
+        }
+
         return request;
     }
 
@@ -636,7 +716,9 @@ internal sealed class RandomWorkload
 
     private Command Amend(AccountId account)
     {
-        var order = PickLiveOrder(account);
+        // Now and then an order in the middle of its trigger confirmation.
+        var confirming = Shard.FindAccount(account)!.LiveOrders.Select(n => Shard.Orders[n]).Where(o => o.Phase == OrderPhase.Confirming).ToList();
+        var order = confirming.Count > 0 && Maybe(0.4) ? Pick(confirming) : PickLiveOrder(account);
         if (order is null) return new AmendOrder(999_999, 1m, null, null, null) { Account = account };
         var instrument = Catalog.Find(order.Symbol)!;
         var p = _prices[order.Symbol].Index;
@@ -676,6 +758,9 @@ internal sealed class RandomWorkload
     }
 
     private List<BucketId> Buckets(AccountId account) => Shard.FindAccount(account)!.Buckets.Select(b => b.Id).ToList();
+
+    private List<BucketId> TradingBuckets(AccountId account) =>
+        Shard.FindAccount(account)!.Buckets.Where(b => b.Kind != BucketKind.Plan).Select(b => b.Id).ToList();
 
     private decimal Quantity(Instrument instrument, decimal price)
     {

@@ -24,7 +24,6 @@ public sealed partial class ShardGrains
     private readonly Dictionary<(string Symbol, TriggerSource Source), TriggerBook> _books = [];
     private readonly Dictionary<string, Quote> _quotes = new(StringComparer.Ordinal);
     private readonly PriorityQueue<long, DateTimeOffset> _expiries = new();
-    private readonly List<long> _fired = [];
     private List<EngineEvent> _out = [];
 
     /// <summary>When set, every account event applied is also appended here with its sequence (the runtime publishes them after commit).</summary>

@@ -38,19 +38,41 @@ public enum TrailingMoves
 /// must be positive: a trailing group relies on "smaller callback, nearer trigger", which holds only
 /// for a positive extreme.
 /// </para>
+/// <para>
+/// A caller that acts on each fired key (and may add or remove entries while doing so) evaluates in
+/// three steps, so that it acts on the first key as soon as that key is known rather than after the
+/// book has taken out everything the price fired: <see cref="BeginEvaluation"/>,
+/// <see cref="TryNextFired"/> until it returns false, <see cref="CompleteEvaluation"/>. The keys come
+/// in the order <see cref="Evaluate"/> appends them. Level entries fire when the evaluation begins:
+/// they leave the book then, and are handed out even if the caller removes or re-adds their key before
+/// their turn (a fill may move a position's liquidation level while that level is waiting to be handed
+/// out). Trailing entries fire as they are handed out, so one the caller removes before its turn is not
+/// handed out; where decimal rounding could give entries with different callbacks the same trigger,
+/// those fire together, when the first of them is handed out. Entries added during the evaluation wait
+/// for the next one, whatever their trigger.
+/// </para>
 /// </remarks>
 public sealed class TriggerBook
 {
     private readonly Dictionary<long, TriggerEntry> _entries = new();
 
     /// <summary>The live entries with their insertion sequence, for snapshots (read only).</summary>
-    internal static IReadOnlyDictionary<long, TriggerEntry> EntriesOf(TriggerBook book) => book._entries;
+    internal static IReadOnlyDictionary<long, TriggerEntry> EntriesOf(TriggerBook book)
+    {
+        book.SettleLevels();
+        return book._entries;
+    }
+
     private readonly TriggerLevelHeap _riseLevels;
     private readonly TriggerLevelHeap _fallLevels;
     private readonly TrailingTriggerSide _riseTrailing;
     private readonly TrailingTriggerSide _fallTrailing;
     private readonly TrailingFiredBuffer _firedTrailing = new();
     private long _nextSeq;
+
+    // The open evaluation: its price, and which run of keys TryNextFired hands out now.
+    private decimal _price;
+    private Stage _stage = Stage.Closed;
 
     public TriggerBook()
     {
@@ -61,10 +83,24 @@ public sealed class TriggerBook
     }
 
     /// <summary>Live entries: levels plus trailing stops.</summary>
-    public int Count => _entries.Count;
+    public int Count
+    {
+        get
+        {
+            SettleLevels();
+            return _entries.Count;
+        }
+    }
 
     /// <summary>Live plain level triggers.</summary>
-    public int LevelCount => _riseLevels.LiveCount + _fallLevels.LiveCount;
+    public int LevelCount
+    {
+        get
+        {
+            SettleLevels();
+            return _riseLevels.LiveCount + _fallLevels.LiveCount;
+        }
+    }
 
     /// <summary>Live trailing stops.</summary>
     public int TrailingCount => _riseTrailing.Count + _fallTrailing.Count;
@@ -113,7 +149,7 @@ public sealed class TriggerBook
         var callback = callbackRate ?? callbackAmount!.Value;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(callback, callbackRate.HasValue ? nameof(callbackRate) : nameof(callbackAmount));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(extreme);
-        if (_entries.ContainsKey(key))
+        if (Contains(key))
         {
             throw DuplicateKey(key);
         }
@@ -126,6 +162,11 @@ public sealed class TriggerBook
     /// <summary>Removes an entry of any kind; false when the key is unknown.</summary>
     public bool Remove(long key)
     {
+        if (_stage != Stage.Closed && _entries.TryGetValue(key, out var pending) && SettledAsFired(key, pending))
+        {
+            return false;
+        }
+
         if (!_entries.Remove(key, out var entry))
         {
             return false;
@@ -150,7 +191,7 @@ public sealed class TriggerBook
         return true;
     }
 
-    public bool Contains(long key) => _entries.ContainsKey(key);
+    public bool Contains(long key) => _entries.TryGetValue(key, out var entry) && !SettledAsFired(key, entry);
 
     /// <summary>Current extreme of an active trailing entry; null if the key is not a trailing entry.</summary>
     public decimal? TrailingExtreme(long key)
@@ -173,10 +214,12 @@ public sealed class TriggerBook
     /// Fall-trailing extreme becomes max(extreme, price); with Rise every Rise-trailing extreme becomes
     /// min(extreme, price). Replays journaled moves.
     /// </summary>
+    /// <exception cref="InvalidOperationException">An evaluation is open.</exception>
     public void MoveTrailingExtremes(TriggerDirection direction, decimal price)
     {
         var rise = IsRise(direction);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(price);
+        ThrowIfEvaluating();
         if (rise)
         {
             _riseTrailing.MoveExtremes(-price);
@@ -195,10 +238,42 @@ public sealed class TriggerBook
     public TrailingMoves Evaluate(decimal price, List<long> fired)
     {
         ArgumentNullException.ThrowIfNull(fired);
+        if (BeginEvaluation(price, out var moves))
+        {
+            while (TryNextFired(out var key))
+            {
+                fired.Add(key);
+            }
+
+            CompleteEvaluation();
+        }
+
+        return moves;
+    }
+
+    /// <summary>True between <see cref="BeginEvaluation"/> and <see cref="CompleteEvaluation"/>.</summary>
+    public bool IsEvaluating => _stage != Stage.Closed;
+
+    /// <summary>
+    /// Starts processing one price: moves the trailing extremes of both directions toward it and, when
+    /// the price fires anything, opens an evaluation and fires the level entries it reaches (see the
+    /// remarks for when trailing entries fire). Costs O(k) for k fired levels plus the extreme moves; the
+    /// heaps are restructured by <see cref="CompleteEvaluation"/>.
+    /// </summary>
+    /// <param name="moves">Which directions' trailing extremes moved, so the caller can journal them.</param>
+    /// <returns>
+    /// True when the price fires something: an evaluation is open, to be drained with
+    /// <see cref="TryNextFired"/> and ended with <see cref="CompleteEvaluation"/>. False when it fires
+    /// nothing: no evaluation is opened (the common case stays a few comparisons).
+    /// </returns>
+    /// <exception cref="InvalidOperationException">An evaluation is already open.</exception>
+    public bool BeginEvaluation(decimal price, out TrailingMoves moves)
+    {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(price);
+        ThrowIfEvaluating();
         var negated = -price;
 
-        var moves = TrailingMoves.None;
+        moves = TrailingMoves.None;
         if (_fallTrailing.MoveExtremes(price))
         {
             moves |= TrailingMoves.Fall;
@@ -209,41 +284,154 @@ public sealed class TriggerBook
             moves |= TrailingMoves.Rise;
         }
 
-        if (_riseLevels.WouldFire(negated))
+        var riseLevels = _riseLevels.WouldFire(negated);
+        var fallLevels = _fallLevels.WouldFire(price);
+        if (!riseLevels && !fallLevels && !_riseTrailing.WouldFire(negated) && !_fallTrailing.WouldFire(price))
         {
-            _riseLevels.Fire(negated, fired);
+            return false;
         }
 
-        if (_fallLevels.WouldFire(price))
+        if (riseLevels)
         {
-            _fallLevels.Fire(price, fired);
+            _riseLevels.Collect(negated);
         }
 
-        if (_riseTrailing.WouldFire(negated))
+        if (fallLevels)
         {
-            _riseTrailing.Fire(negated, _firedTrailing);
-            _firedTrailing.DrainSorted(fired, TrailingCount);
+            _fallLevels.Collect(price);
         }
 
-        if (_fallTrailing.WouldFire(price))
+        _price = price;
+        _stage = Stage.RiseLevels;
+        _riseTrailing.Parking = true;
+        _fallTrailing.Parking = true;
+        return true;
+    }
+
+    /// <summary>
+    /// The next fired key of the open evaluation, in <see cref="Evaluate"/>'s order: Rise levels, Fall
+    /// levels, Rise trailing, Fall trailing. False when there is none left (and from then on).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No evaluation is open.</exception>
+    public bool TryNextFired(out long key)
+    {
+        switch (_stage)
         {
-            _fallTrailing.Fire(price, _firedTrailing);
-            _firedTrailing.DrainSorted(fired, TrailingCount);
+            case Stage.RiseLevels:
+                if (_riseLevels.TryTakeFired(out key))
+                {
+                    return true;
+                }
+
+                _stage = Stage.FallLevels;
+                goto case Stage.FallLevels;
+            case Stage.FallLevels:
+                if (_fallLevels.TryTakeFired(out key))
+                {
+                    return true;
+                }
+
+                _stage = Stage.RiseTrailing;
+                goto case Stage.RiseTrailing;
+            case Stage.RiseTrailing:
+                if (_riseTrailing.TryFireNext(-_price, _firedTrailing, out key))
+                {
+                    return true;
+                }
+
+                _stage = Stage.FallTrailing;
+                goto case Stage.FallTrailing;
+            case Stage.FallTrailing:
+                if (_fallTrailing.TryFireNext(_price, _firedTrailing, out key))
+                {
+                    return true;
+                }
+
+                _stage = Stage.Done;
+                return false;
+            case Stage.Done:
+                key = 0;
+                return false;
+            default:
+                throw new InvalidOperationException("No evaluation is open.");
+        }
+    }
+
+    /// <summary>
+    /// Ends the open evaluation: the level heaps drop the fired nodes from their tops, and trailing
+    /// entries added meanwhile join their groups. Level entries fired but not handed out stay fired;
+    /// trailing entries whose trigger price was not handed out yet stay in the book.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No evaluation is open.</exception>
+    public void CompleteEvaluation()
+    {
+        if (_stage == Stage.Closed)
+        {
+            throw new InvalidOperationException("No evaluation is open.");
         }
 
-        return moves;
+        _stage = Stage.Closed;
+        _firedTrailing.Clear();
+        _riseLevels.CompleteFire();
+        _fallLevels.CompleteFire();
+        _riseTrailing.EndFiring();
+        _fallTrailing.EndFiring();
+        _riseTrailing.Unpark();
+        _fallTrailing.Unpark();
+    }
+
+    /// <summary>
+    /// During an evaluation a level entry the price reached may still be in the dictionary, not yet
+    /// looked at (see <see cref="TriggerLevelHeap"/>). It fired when the evaluation began, so before its
+    /// entry is read, removed or replaced it is settled: true when it turns out to have fired (it has
+    /// left the dictionary).
+    /// </summary>
+    private bool SettledAsFired(long key, in TriggerEntry entry) =>
+        _stage != Stage.Closed && entry.Kind switch
+        {
+            TriggerEntryKind.RiseLevel => _riseLevels.SettleIfFired(key, entry.Seq),
+            TriggerEntryKind.FallLevel => _fallLevels.SettleIfFired(key, entry.Seq),
+            _ => false,
+        };
+
+    private void SettleLevels()
+    {
+        if (_stage != Stage.Closed)
+        {
+            _riseLevels.SettleAll();
+            _fallLevels.SettleAll();
+        }
+    }
+
+    private void ThrowIfEvaluating()
+    {
+        if (_stage != Stage.Closed)
+        {
+            throw new InvalidOperationException("An evaluation of this book is open: complete it first.");
+        }
     }
 
     private long Reserve(long key, TriggerEntryKind kind, int slot)
     {
         var seq = _nextSeq;
-        if (!_entries.TryAdd(key, new TriggerEntry(seq, slot, kind)))
+        if (!_entries.TryAdd(key, new TriggerEntry(seq, slot, kind))
+            && !(_entries.TryGetValue(key, out var pending) && SettledAsFired(key, pending) && _entries.TryAdd(key, new TriggerEntry(seq, slot, kind))))
         {
             throw DuplicateKey(key);
         }
 
         _nextSeq = seq + 1;
         return seq;
+    }
+
+    private enum Stage : byte
+    {
+        Closed,
+        RiseLevels,
+        FallLevels,
+        RiseTrailing,
+        FallTrailing,
+        Done,
     }
 
     private static bool IsRise(TriggerDirection direction) => direction switch

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Engine.Grains.Orders;
 
 /// <summary>Which trailing extremes an <see cref="TriggerBook.Evaluate"/> call moved.</summary>
@@ -54,43 +56,50 @@ public enum TrailingMoves
 /// </remarks>
 public sealed class TriggerBook
 {
-    private readonly Dictionary<long, TriggerEntry> _entries = new();
-
-    /// <summary>The live entries with their insertion sequence, for snapshots (read only).</summary>
-    internal static IReadOnlyDictionary<long, TriggerEntry> EntriesOf(TriggerBook book)
-    {
-        book.SettleLevels();
-        return book._entries;
-    }
-
+    private readonly ITriggerEntryStore _store;
+    private readonly int _id;
     private readonly TriggerLevelHeap _riseLevels;
     private readonly TriggerLevelHeap _fallLevels;
     private readonly TrailingTriggerSide _riseTrailing;
     private readonly TrailingTriggerSide _fallTrailing;
     private readonly TrailingFiredBuffer _firedTrailing = new();
-    private long _nextSeq;
 
     // The open evaluation: its price, and which run of keys TryNextFired hands out now.
     private decimal _price;
     private Stage _stage = Stage.Closed;
 
+    /// <summary>A book with a store of its own.</summary>
     public TriggerBook()
+        : this(new DictionaryTriggerEntryStore())
     {
-        _riseLevels = new TriggerLevelHeap(_entries);
-        _fallLevels = new TriggerLevelHeap(_entries);
-        _riseTrailing = new TrailingTriggerSide(_entries, rateWidens: true);
-        _fallTrailing = new TrailingTriggerSide(_entries, rateWidens: false);
+    }
+
+    /// <summary>A book keeping its entries in <paramref name="store"/>, which other books may share.</summary>
+    internal TriggerBook(ITriggerEntryStore store)
+    {
+        _store = store;
+        _id = store.RegisterBook();
+        _riseLevels = new TriggerLevelHeap(store, _id, TriggerEntryKind.RiseLevel);
+        _fallLevels = new TriggerLevelHeap(store, _id, TriggerEntryKind.FallLevel);
+        _riseTrailing = new TrailingTriggerSide(store, _id, rateWidens: true);
+        _fallTrailing = new TrailingTriggerSide(store, _id, rateWidens: false);
+    }
+
+    /// <summary>The live entries in insertion order, for snapshots.</summary>
+    internal static List<TriggerBookEntry> EntriesOf(TriggerBook book)
+    {
+        book.SettleLevels();
+        var entries = new List<TriggerBookEntry>(book.Count);
+        book._riseLevels.AddLiveTo(entries);
+        book._fallLevels.AddLiveTo(entries);
+        book._riseTrailing.AddLiveTo(entries, TriggerEntryKind.RiseTrailing);
+        book._fallTrailing.AddLiveTo(entries, TriggerEntryKind.FallTrailing);
+        CollectionsMarshal.AsSpan(entries).Sort(default(BySeq));
+        return entries;
     }
 
     /// <summary>Live entries: levels plus trailing stops.</summary>
-    public int Count
-    {
-        get
-        {
-            SettleLevels();
-            return _entries.Count;
-        }
-    }
+    public int Count => LevelCount + TrailingCount;
 
     /// <summary>Live plain level triggers.</summary>
     public int LevelCount
@@ -115,7 +124,17 @@ public sealed class TriggerBook
     public void AddLevel(long key, TriggerDirection direction, decimal triggerPrice)
     {
         var rise = IsRise(direction);
-        var seq = Reserve(key, rise ? TriggerEntryKind.RiseLevel : TriggerEntryKind.FallLevel, slot: -1);
+        var kind = rise ? TriggerEntryKind.RiseLevel : TriggerEntryKind.FallLevel;
+        var seq = _store.NextSeq();
+        if (!_store.TryAdd(key, new TriggerEntry(_id, kind, seq)))
+        {
+            // Free if it is a level this evaluation fired that was not handed out yet.
+            if (!(_store.TryGet(key, out var pending) && SettledAsFired(key, pending) && _store.TryAdd(key, new TriggerEntry(_id, kind, seq))))
+            {
+                throw DuplicateKey(key);
+            }
+        }
+
         if (rise)
         {
             _riseLevels.Add(-triggerPrice, seq, key);
@@ -149,25 +168,25 @@ public sealed class TriggerBook
         var callback = callbackRate ?? callbackAmount!.Value;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(callback, callbackRate.HasValue ? nameof(callbackRate) : nameof(callbackAmount));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(extreme);
-        if (Contains(key))
+        if (_store.TryGet(key, out var existing) && !SettledAsFired(key, existing))
         {
             throw DuplicateKey(key);
         }
 
         var side = rise ? _riseTrailing : _fallTrailing;
-        var slot = side.Add(key, _nextSeq, callback, isAmount: callbackAmount.HasValue, rise ? -extreme : extreme);
-        Reserve(key, rise ? TriggerEntryKind.RiseTrailing : TriggerEntryKind.FallTrailing, slot);
+        var slot = side.Add(key, _store.NextSeq(), callback, isAmount: callbackAmount.HasValue, rise ? -extreme : extreme);
+        _store.TryAdd(key, new TriggerEntry(_id, rise ? TriggerEntryKind.RiseTrailing : TriggerEntryKind.FallTrailing, slot));
     }
 
     /// <summary>Removes an entry of any kind; false when the key is unknown.</summary>
     public bool Remove(long key)
     {
-        if (_stage != Stage.Closed && _entries.TryGetValue(key, out var pending) && SettledAsFired(key, pending))
+        if (_stage != Stage.Closed && _store.TryGet(key, out var pending) && SettledAsFired(key, pending))
         {
             return false;
         }
 
-        if (!_entries.Remove(key, out var entry))
+        if (!_store.TryRemove(key, _id, out var entry))
         {
             return false;
         }
@@ -175,39 +194,42 @@ public sealed class TriggerBook
         switch (entry.Kind)
         {
             case TriggerEntryKind.RiseLevel:
-                _riseLevels.OnRemoved(key, entry.Seq);
+                _riseLevels.OnRemoved(key, entry.Position);
                 break;
             case TriggerEntryKind.FallLevel:
-                _fallLevels.OnRemoved(key, entry.Seq);
+                _fallLevels.OnRemoved(key, entry.Position);
                 break;
             case TriggerEntryKind.RiseTrailing:
-                _riseTrailing.Remove(entry.Slot);
+                _riseTrailing.Remove((int)entry.Position);
                 break;
             default:
-                _fallTrailing.Remove(entry.Slot);
+                _fallTrailing.Remove((int)entry.Position);
                 break;
         }
 
         return true;
     }
 
-    public bool Contains(long key) => _entries.TryGetValue(key, out var entry) && !SettledAsFired(key, entry);
+    public bool Contains(long key) => TryGetOwn(key, out var entry) && !SettledAsFired(key, entry);
 
     /// <summary>Current extreme of an active trailing entry; null if the key is not a trailing entry.</summary>
     public decimal? TrailingExtreme(long key)
     {
-        if (!_entries.TryGetValue(key, out var entry))
+        if (!TryGetOwn(key, out var entry))
         {
             return null;
         }
 
         return entry.Kind switch
         {
-            TriggerEntryKind.RiseTrailing => -_riseTrailing.ExtremeOf(entry.Slot),
-            TriggerEntryKind.FallTrailing => _fallTrailing.ExtremeOf(entry.Slot),
+            TriggerEntryKind.RiseTrailing => -_riseTrailing.ExtremeOf((int)entry.Position),
+            TriggerEntryKind.FallTrailing => _fallTrailing.ExtremeOf((int)entry.Position),
             _ => null,
         };
     }
+
+    /// <summary>The key's entry if it is in this book (the store may hold it for another).</summary>
+    private bool TryGetOwn(long key, out TriggerEntry entry) => _store.TryGet(key, out entry) && entry.Book == _id;
 
     /// <summary>
     /// Moves trailing extremes toward <paramref name="price"/> without firing anything: with Fall every
@@ -381,16 +403,16 @@ public sealed class TriggerBook
     }
 
     /// <summary>
-    /// During an evaluation a level entry the price reached may still be in the dictionary, not yet
+    /// During an evaluation a level entry the price reached may still be in the store, not yet
     /// looked at (see <see cref="TriggerLevelHeap"/>). It fired when the evaluation began, so before its
     /// entry is read, removed or replaced it is settled: true when it turns out to have fired (it has
-    /// left the dictionary).
+    /// left the store).
     /// </summary>
     private bool SettledAsFired(long key, in TriggerEntry entry) =>
-        _stage != Stage.Closed && entry.Kind switch
+        _stage != Stage.Closed && entry.Book == _id && entry.Kind switch
         {
-            TriggerEntryKind.RiseLevel => _riseLevels.SettleIfFired(key, entry.Seq),
-            TriggerEntryKind.FallLevel => _fallLevels.SettleIfFired(key, entry.Seq),
+            TriggerEntryKind.RiseLevel => _riseLevels.SettleIfFired(key, entry.Position),
+            TriggerEntryKind.FallLevel => _fallLevels.SettleIfFired(key, entry.Position),
             _ => false,
         };
 
@@ -411,17 +433,9 @@ public sealed class TriggerBook
         }
     }
 
-    private long Reserve(long key, TriggerEntryKind kind, int slot)
+    private readonly struct BySeq : IComparer<TriggerBookEntry>
     {
-        var seq = _nextSeq;
-        if (!_entries.TryAdd(key, new TriggerEntry(seq, slot, kind))
-            && !(_entries.TryGetValue(key, out var pending) && SettledAsFired(key, pending) && _entries.TryAdd(key, new TriggerEntry(seq, slot, kind))))
-        {
-            throw DuplicateKey(key);
-        }
-
-        _nextSeq = seq + 1;
-        return seq;
+        public int Compare(TriggerBookEntry x, TriggerBookEntry y) => x.Seq.CompareTo(y.Seq);
     }
 
     private enum Stage : byte
@@ -442,5 +456,5 @@ public sealed class TriggerBook
     };
 
     private static ArgumentException DuplicateKey(long key) =>
-        new($"Key {key} is already in the trigger book.", nameof(key));
+        new($"Key {key} already has a trigger-book entry.", nameof(key));
 }

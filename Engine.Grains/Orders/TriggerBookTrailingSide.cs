@@ -44,9 +44,13 @@ namespace Engine.Grains.Orders;
 internal sealed class TrailingTriggerSide
 {
     private const int None = -1;
+
+    // The sequence of a free node: a live one's is never negative.
+    private const long FreeSeq = -1;
     private const int MinCapacity = 16;
 
-    private readonly Dictionary<long, TriggerEntry> _entries;
+    private readonly ITriggerEntryStore _store;
+    private readonly int _book;
     private readonly bool _rateWidens;
 
     private TrailNode[] _nodes = [];
@@ -88,15 +92,31 @@ internal sealed class TrailingTriggerSide
     // dictionary. Before another group becomes the lowest, the current lowest is registered.
     private readonly Dictionary<decimal, int> _registered = new();
 
-    public TrailingTriggerSide(Dictionary<long, TriggerEntry> entries, bool rateWidens)
+    public TrailingTriggerSide(ITriggerEntryStore store, int book, bool rateWidens)
     {
-        _entries = entries;
+        _store = store;
+        _book = book;
         _rateWidens = rateWidens;
     }
 
     public int Count => _count;
 
     public int GroupCount => _extremeCount;
+
+    /// <summary>
+    /// Appends the entries' keys and sequences (in no order): every node in use, parked ones included,
+    /// except one handed out and not popped yet.
+    /// </summary>
+    public void AddLiveTo(List<TriggerBookEntry> entries, TriggerEntryKind kind)
+    {
+        for (var slot = 0; slot < _nodeTop; slot++)
+        {
+            if (_nodes[slot].Seq != FreeSeq && slot != _handedOut)
+            {
+                entries.Add(new TriggerBookEntry(_nodes[slot].Key, _nodes[slot].Seq, kind));
+            }
+        }
+    }
 
     /// <summary>While set, added entries wait outside the groups until <see cref="Unpark"/>.</summary>
     public bool Parking { get; set; }
@@ -324,7 +344,7 @@ internal sealed class TrailingTriggerSide
         }
 
         key = _nodes[best].Key;
-        _entries.Remove(key);
+        _store.TryRemove(key, _book, out _);
         _count--;
         _handedOut = best;
         return true;
@@ -443,7 +463,7 @@ internal sealed class TrailingTriggerSide
             }
 
             fired.Add(trigger, node.Seq, node.Key);
-            _entries.Remove(node.Key);
+            _store.TryRemove(node.Key, _book, out _);
             root = Combine(node.Child);
             FreeNode(slot);
             g.Size--;
@@ -794,6 +814,7 @@ internal sealed class TrailingTriggerSide
 
     private void FreeNode(int slot)
     {
+        _nodes[slot].Seq = FreeSeq;
         _nodes[slot].Sibling = _freeNode;
         _freeNode = slot;
     }

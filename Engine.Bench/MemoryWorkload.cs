@@ -183,6 +183,8 @@ internal static class MemoryWorkload
 
         public long NextSeq() => _nextSeq++;
 
+        public long IssuedSeqs => _nextSeq;
+
         public bool TryGet(long key, out TriggerEntry entry)
         {
             entry = _entries[key].GetValueOrDefault();

@@ -37,6 +37,8 @@ public sealed partial class ShardGrains
             return _nextSeq++;
         }
 
+        public long IssuedSeqs => _nextSeq;
+
         public bool TryGet(long key, out TriggerEntry entry)
         {
             if (key < 0) return _levels.TryGetValue(key, out entry);

@@ -306,22 +306,15 @@ public sealed class TriggerBook
             moves |= TrailingMoves.Rise;
         }
 
-        var riseLevels = _riseLevels.WouldFire(negated);
-        var fallLevels = _fallLevels.WouldFire(price);
-        if (!riseLevels && !fallLevels && !_riseTrailing.WouldFire(negated) && !_fallTrailing.WouldFire(price))
+        if (!_riseLevels.WouldFire(negated) && !_fallLevels.WouldFire(price)
+            && !_riseTrailing.WouldFire(negated) && !_fallTrailing.WouldFire(price))
         {
             return false;
         }
 
-        if (riseLevels)
-        {
-            _riseLevels.Collect(negated);
-        }
-
-        if (fallLevels)
-        {
-            _fallLevels.Collect(price);
-        }
+        // Both heaps freeze for the evaluation, whether the price reaches them or not.
+        _riseLevels.BeginFire(negated, _store.IssuedSeqs);
+        _fallLevels.BeginFire(price, _store.IssuedSeqs);
 
         _price = price;
         _stage = Stage.RiseLevels;

@@ -32,6 +32,9 @@ internal interface ITriggerEntryStore
     /// <summary>The next insertion sequence, unique among the books of this store.</summary>
     long NextSeq();
 
+    /// <summary>How many sequences were issued: the one <see cref="NextSeq"/> will issue next.</summary>
+    long IssuedSeqs { get; }
+
     bool TryGet(long key, out TriggerEntry entry);
 
     /// <summary>Adds the key's entry; false when the key has one already.</summary>
@@ -51,6 +54,8 @@ internal sealed class DictionaryTriggerEntryStore : ITriggerEntryStore
     public int RegisterBook() => ++_books;
 
     public long NextSeq() => _nextSeq++;
+
+    public long IssuedSeqs => _nextSeq;
 
     public bool TryGet(long key, out TriggerEntry entry) => _entries.TryGetValue(key, out entry);
 

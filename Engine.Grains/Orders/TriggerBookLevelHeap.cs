@@ -105,6 +105,52 @@ internal sealed class TriggerLevelHeap
 
     public bool WouldFire(decimal x) => _count != 0 && _nodes[0].Trigger >= x;
 
+    /// <summary>Called after the book has already dropped the key from the store.</summary>
+    public void OnRemoved(long key, long seq)
+    {
+        _dead++;
+        if (_firing)
+        {
+            // The array is frozen while a firing is open; CompleteFire tidies up.
+            return;
+        }
+
+        if (_nodes[0].Seq == seq && _nodes[0].Key == key)
+        {
+            PopTop();
+            _dead--;
+            DropDeadTop();
+        }
+
+        if (_dead > _count - _dead)
+        {
+            Compact();
+        }
+    }
+
+    /// <summary>Appends the live nodes' keys and sequences (in no order).</summary>
+    public void AddLiveTo(List<TriggerBookEntry> entries)
+    {
+        // With no dead node counted every node is live, and the store lookups (a cache miss or two
+        // each) can be skipped: about 0.1 s of a snapshot of a million resting orders.
+        var checkEach = _dead != 0;
+        for (var i = 0; i < _count; i++)
+        {
+            if (!checkEach || IsLive(_nodes[i]))
+            {
+                entries.Add(new TriggerBookEntry(_nodes[i].Key, _nodes[i].Seq, _kind));
+            }
+        }
+
+        for (var i = 0; i < _parkedCount; i++)
+        {
+            if (!checkEach || IsLive(_parked[i]))
+            {
+                entries.Add(new TriggerBookEntry(_parked[i].Key, _parked[i].Seq, _kind));
+            }
+        }
+    }
+
     /// <summary>
     /// Opens a firing at x: every node with trigger &gt;= x that is live now fires, and
     /// <see cref="TryTakeFired"/> hands the keys out in pop order. Until <see cref="CompleteFire"/> the
@@ -475,53 +521,7 @@ internal sealed class TriggerLevelHeap
         stack[depth++] = at;
     }
 
-    /// <summary>Called after the book has already dropped the key from the store.</summary>
-    public void OnRemoved(long key, long seq)
-    {
-        _dead++;
-        if (_firing)
-        {
-            // The array is frozen while a firing is open; CompleteFire tidies up.
-            return;
-        }
-
-        if (_nodes[0].Seq == seq && _nodes[0].Key == key)
-        {
-            PopTop();
-            _dead--;
-            DropDeadTop();
-        }
-
-        if (_dead > _count - _dead)
-        {
-            Compact();
-        }
-    }
-
     private bool IsLive(in Node node) => _store.TryGet(node.Key, out var entry) && entry.Book == _book && Is(entry, node);
-
-    /// <summary>Appends the live nodes' keys and sequences (in no order).</summary>
-    public void AddLiveTo(List<TriggerBookEntry> entries)
-    {
-        // With no dead node counted every node is live, and the store lookups (a cache miss or two
-        // each) can be skipped: about 0.1 s of a snapshot of a million resting orders.
-        var checkEach = _dead != 0;
-        for (var i = 0; i < _count; i++)
-        {
-            if (!checkEach || IsLive(_nodes[i]))
-            {
-                entries.Add(new TriggerBookEntry(_nodes[i].Key, _nodes[i].Seq, _kind));
-            }
-        }
-
-        for (var i = 0; i < _parkedCount; i++)
-        {
-            if (!checkEach || IsLive(_parked[i]))
-            {
-                entries.Add(new TriggerBookEntry(_parked[i].Key, _parked[i].Seq, _kind));
-            }
-        }
-    }
 
     private void DropDeadTop()
     {

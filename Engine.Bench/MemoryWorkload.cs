@@ -97,18 +97,18 @@ internal static class MemoryWorkload
             table.Row(piece, bytes.ToString("N0"), heldBy);
         }
 
-        Row("Order", PerItem(n, i => new Order(account, spec, OrderStatus.Untriggered, OrderPhase.Waiting, ShardSetup.T0)), "ShardGrains._orders");
+        Row("Order (its trigger-book entry included)", PerItem(n, i => new Order(account, spec, OrderStatus.Untriggered, OrderPhase.Waiting, ShardSetup.T0)), "ShardGrains._orders");
         Row("OrderSpec (a stop: no trailing or extra fields)", PerItem(n, i => spec with { Number = i }), "Order.Spec");
         Row("OrderAccepted event", PerItem(n, i => new OrderAccepted(spec, OrderStatus.Untriggered, OrderPhase.Waiting) { At = ShardSetup.T0, Account = account }),
             "account event history");
         Row("account event history slot", PerHistorySlot(n, accounts), $"Account.Events (bounded {new ShardOptions().EventHistory:N0} per account)");
         Row("_orders Dictionary<long, Order> entry", PerDictionaryEntry(n), "ShardGrains._orders");
         Row("Account.LiveOrders link (two references in the order)", 16, "Account.LiveOrders");
-        Row("TriggerBook level entry", PerBookEntry(n, trailing: false), "TriggerBook");
+        Row("TriggerBook level entry (heap node)", PerBookEntry(n, trailing: false), "TriggerBook");
         var trailingSpec = PerItem(n, i => spec with { Number = i, Type = OrderType.TrailingStop, TriggerPrice = null, CallbackRate = 0.01m }) - PerItem(n, i => spec with { Number = i });
         var trailingEntry = PerBookEntry(n, trailing: true);
         Row("  trailing stop instead: + TrailingSpec", trailingSpec, "OrderSpec", sum: false);
-        Row("  trailing stop instead: TriggerBook trailing entry", trailingEntry, "TriggerBook", sum: false);
+        Row("  trailing stop instead: TriggerBook trailing entry (pairing-heap node)", trailingEntry, "TriggerBook", sum: false);
         Row("  trailing stop: + TrailingStopActivated event and its history slot", PerItem(n, i => new TrailingStopActivated(i, 60_000m) { At = ShardSetup.T0, Account = account }), "account event history", sum: false);
         table.Print();
         Console.WriteLine($"  sum of the pieces for a stop: {total:N0} bytes");
@@ -151,10 +151,15 @@ internal static class MemoryWorkload
     }
 
 
+    /// <summary>
+    /// A book's own structures per entry, as in a shard: the entries themselves live in the orders
+    /// (counted with the Order), so the store here is an array allocated before the measurement.
+    /// </summary>
     private static double PerBookEntry(int n, bool trailing)
     {
+        var store = new PreallocatedEntries(n);
         var before = GC.GetTotalMemory(true);
-        var book = new TriggerBook();
+        var book = new TriggerBook(store);
         for (var i = 0; i < n; i++)
         {
             if (trailing) book.AddTrailing(i, TriggerDirection.Fall, 0.01m + (i % 100) / 10_000m, null, 60_000m);
@@ -163,6 +168,42 @@ internal static class MemoryWorkload
 
         var after = GC.GetTotalMemory(true);
         GC.KeepAlive(book);
+        GC.KeepAlive(store);
         return (after - before) / (double)n;
+    }
+
+    /// <summary>Entries of keys 0 .. n-1 in an array, as the shard keeps them in its orders.</summary>
+    private sealed class PreallocatedEntries(int n) : ITriggerEntryStore
+    {
+        private readonly TriggerEntry?[] _entries = new TriggerEntry?[n];
+        private int _books;
+        private long _nextSeq;
+
+        public int RegisterBook() => ++_books;
+
+        public long NextSeq() => _nextSeq++;
+
+        public long IssuedSeqs => _nextSeq;
+
+        public bool TryGet(long key, out TriggerEntry entry)
+        {
+            entry = _entries[key].GetValueOrDefault();
+            return _entries[key].HasValue;
+        }
+
+        public bool TryAdd(long key, TriggerEntry entry)
+        {
+            if (_entries[key].HasValue) return false;
+            _entries[key] = entry;
+            return true;
+        }
+
+        public bool TryRemove(long key, int book, out TriggerEntry removed)
+        {
+            removed = _entries[key].GetValueOrDefault();
+            if (!_entries[key].HasValue || removed.Book != book) return false;
+            _entries[key] = null;
+            return true;
+        }
     }
 }

@@ -78,13 +78,18 @@ internal sealed class FirstTriggerVenue(decimal slippage) : IExecutionVenue
 {
     private readonly PaperVenue _inner = new(slippage);
     private bool _armed;
+    private bool _cpuClock;
 
-    /// <summary>Stopwatch timestamp of the first fill-price request since <see cref="Arm"/>; 0 when none.</summary>
+    /// <summary>
+    /// Stopwatch timestamp (or thread-CPU nanoseconds, when armed so) of the first fill-price request
+    /// since <see cref="Arm"/>; 0 when none.
+    /// </summary>
     public long FirstCall { get; private set; }
 
-    public void Arm()
+    public void Arm(bool cpuClock = false)
     {
         _armed = true;
+        _cpuClock = cpuClock;
         FirstCall = 0;
     }
 
@@ -92,7 +97,7 @@ internal sealed class FirstTriggerVenue(decimal slippage) : IExecutionVenue
     {
         if (_armed)
         {
-            FirstCall = System.Diagnostics.Stopwatch.GetTimestamp();
+            FirstCall = _cpuClock ? Cpu.ThreadNanos() : System.Diagnostics.Stopwatch.GetTimestamp();
             _armed = false;
         }
 

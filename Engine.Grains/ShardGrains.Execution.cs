@@ -15,12 +15,20 @@ public sealed partial class ShardGrains
     private void Evaluate(string symbol, TriggerSource source, decimal price)
     {
         if (!_books.TryGetValue((symbol, source), out var book) || book.Count == 0) return;
-        _fired.Clear();
-        var moves = book.Evaluate(price, _fired);
+        var fires = book.BeginEvaluation(price, out var moves);
         if (moves != TrailingMoves.None) RecordTrailingMoves(symbol, source, moves, price);
-        // Processing a fired order never evaluates a book again, so the shared list is not refilled
-        // underneath this loop (if it ever were, the list's enumerator would throw rather than skip).
-        foreach (var key in _fired) OnFired(key, price);
+        if (!fires) return;
+        try
+        {
+            // Each fired order is acted on as soon as the book knows it, not after the book has taken out
+            // everything the price fired: a tick that fires a hundred orders triggers its first one in
+            // microseconds. What the orders add to this book meanwhile waits for its next price.
+            while (book.TryNextFired(out var key)) OnFired(key, price);
+        }
+        finally
+        {
+            book.CompleteEvaluation();
+        }
     }
 
     private void OnFired(long key, decimal price)

@@ -55,12 +55,12 @@ public sealed partial class ShardGrains
             sb.Append("book ").Append(symbol).Append(' ').Append(source).Append(" count=").Append(book.Count)
                 .Append(" levels=").Append(book.LevelCount).Append(" trailing=").Append(book.TrailingCount).Append(" [");
             var first = true;
-            foreach (var (key, entry) in EntriesOf(book).OrderBy(kv => kv.Value.Seq))
+            foreach (var entry in EntriesOf(book))
             {
                 if (!first) sb.Append(' ');
                 first = false;
-                sb.Append(key).Append(':').Append(entry.Kind);
-                if (book.TrailingExtreme(key) is { } extreme) sb.Append('@').Append(Num(extreme));
+                sb.Append(entry.Key).Append(':').Append(entry.Kind);
+                if (book.TrailingExtreme(entry.Key) is { } extreme) sb.Append('@').Append(Num(extreme));
             }
 
             sb.Append("]\n");

@@ -42,24 +42,16 @@ public sealed partial class ShardGrains
         var entryKeys = new long[total];
         var entryKinds = new TriggerEntryKind[total];
         var entryBooks = new int[total];
-        var slots = new int[total];
-        var seqs = new long[total];
         var n = 0;
         for (var b = 0; b < books.Count; b++)
         {
-            var entries = EntriesOf(books[b].Book);
-            var first = n;
-            foreach (var (key, entry) in entries)
+            foreach (var entry in EntriesOf(books[b].Book))
             {
-                seqs[n] = entry.Seq;
-                slots[n] = n;
-                entryKeys[n] = key;
+                entryKeys[n] = entry.Key;
                 entryKinds[n] = entry.Kind;
                 entryBooks[n] = b;
                 n++;
             }
-
-            Array.Sort(seqs, slots, first, n - first);
         }
 
         var orders = new OrderSnapshot[_orders.Count];
@@ -67,9 +59,8 @@ public sealed partial class ShardGrains
         var count = 0;
         for (var i = 0; i < total; i++)
         {
-            var e = slots[i];
-            var (bookKey, book) = books[entryBooks[e]];
-            var key = entryKeys[e];
+            var (bookKey, book) = books[entryBooks[i]];
+            var key = entryKeys[i];
             if (key < 0)
             {
                 if (bookKey.Source != TriggerSource.Mark || !_positionsByKey.TryGetValue(-key, out var position) || position.Symbol != bookKey.Symbol)
@@ -80,7 +71,7 @@ public sealed partial class ShardGrains
 
             if (!_orders.TryGetValue(key, out var order))
                 throw OutOfStep($"the {bookKey.Symbol} {bookKey.Source} book holds unknown order {key}");
-            var trailing = entryKinds[e] is TriggerEntryKind.RiseTrailing or TriggerEntryKind.FallTrailing;
+            var trailing = entryKinds[i] is TriggerEntryKind.RiseTrailing or TriggerEntryKind.FallTrailing;
             var expected = order.Phase switch
             {
                 OrderPhase.Waiting or OrderPhase.AwaitingActivation => !trailing ? order.Spec.TriggerBy : (TriggerSource?)null,
@@ -89,7 +80,7 @@ public sealed partial class ShardGrains
                 _ => null,
             };
             if (expected != bookKey.Source || order.Symbol != bookKey.Symbol)
-                throw OutOfStep($"order {key} ({order.Phase}) sits in the {bookKey.Symbol} {bookKey.Source} book as {entryKinds[e]}");
+                throw OutOfStep($"order {key} ({order.Phase}) sits in the {bookKey.Symbol} {bookKey.Source} book as {entryKinds[i]}");
             orders[count++] = SnapshotOf(order, trailing ? book.TrailingExtreme(key) : null);
         }
 
@@ -174,8 +165,8 @@ public sealed partial class ShardGrains
     internal void PrimeQuote(string symbol, Quote quote) => _quotes[symbol] = quote;
 
 
-    /// <summary>A book's entries with their insertion sequence (read-only use).</summary>
-    internal static IReadOnlyDictionary<long, TriggerEntry> EntriesOf(TriggerBook book) => TriggerBook.EntriesOf(book);
+    /// <summary>A book's entries in insertion order.</summary>
+    internal static List<TriggerBookEntry> EntriesOf(TriggerBook book) => TriggerBook.EntriesOf(book);
 
     private static InvalidOperationException OutOfStep(string detail) =>
         new($"cannot snapshot the shard: its trigger books and orders are out of step: {detail}");

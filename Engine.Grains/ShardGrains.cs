@@ -24,7 +24,7 @@ public sealed partial class ShardGrains
     private readonly Dictionary<(string Symbol, TriggerSource Source), TriggerBook> _books = [];
     private readonly Dictionary<string, Quote> _quotes = new(StringComparer.Ordinal);
     private readonly PriorityQueue<long, DateTimeOffset> _expiries = new();
-    private readonly List<long> _fired = [];
+    private readonly TriggerEntries _triggerEntries;
     private List<EngineEvent> _out = [];
 
     /// <summary>When set, every account event applied is also appended here with its sequence (the runtime publishes them after commit).</summary>
@@ -36,6 +36,7 @@ public sealed partial class ShardGrains
         Instruments = instruments;
         Venue = venue;
         Options = options ?? new ShardOptions();
+        _triggerEntries = new TriggerEntries(_orders);
     }
 
     public InstrumentCatalog Instruments { get; }
@@ -175,7 +176,7 @@ public sealed partial class ShardGrains
     private TriggerBook Book(string symbol, TriggerSource source)
     {
         if (!_books.TryGetValue((symbol, source), out var book))
-            _books[(symbol, source)] = book = new TriggerBook();
+            _books[(symbol, source)] = book = new TriggerBook(_triggerEntries);
         return book;
     }
 

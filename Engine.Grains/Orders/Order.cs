@@ -57,6 +57,13 @@ public sealed class Order
 
     internal Order? LiveNext { get; set; }
 
+    /// <summary>
+    /// The order's entry in the trigger book that holds it, packed (see
+    /// <see cref="ShardGrains"/>'s trigger entry store); 0 when it is in no book. Kept here rather than
+    /// in a map of each book: the shard finds the order by number anyway.
+    /// </summary>
+    internal long BookEntry { get; set; }
+
     public bool IsLimitType => Type is OrderType.Limit or OrderType.StopLimit or OrderType.TakeProfitLimit;
 
     public bool IsConditional => Type is not (OrderType.Market or OrderType.Limit);

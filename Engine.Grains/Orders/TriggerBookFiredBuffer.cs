@@ -1,10 +1,9 @@
 namespace Engine.Grains.Orders;
 
 /// <summary>
-/// Trailing entries fired by one side at one price, gathered group by group and then put in firing
-/// order: effective trigger descending in the side's "fires when x &lt;= trigger" form, then
-/// insertion order. Groups fire in trigger order only approximately (a group's entries span several
-/// triggers), hence the sort.
+/// The trailing entries of one side at the highest trigger reached, when decimal rounding may have
+/// given entries with different callbacks that trigger: such entries can sit anywhere in one heap, not
+/// in insertion order, so all of them are popped and then handed out in insertion order.
 /// </summary>
 internal sealed class TrailingFiredBuffer
 {
@@ -15,6 +14,7 @@ internal sealed class TrailingFiredBuffer
 
     private Fired[] _items = new Fired[8];
     private int _count;
+    private int _next;
 
     public void Add(decimal trigger, long seq, long key)
     {
@@ -26,8 +26,8 @@ internal sealed class TrailingFiredBuffer
         _items[_count++] = new Fired(trigger, seq, key);
     }
 
-    /// <param name="stillLive">Trailing entries left in the book: no later drain can be larger.</param>
-    public void DrainSorted(List<long> fired, int stillLive)
+    /// <summary>Puts what was added since the buffer was last empty in firing order.</summary>
+    public void Sort()
     {
         var items = _items;
         var count = _count;
@@ -50,20 +50,40 @@ internal sealed class TrailingFiredBuffer
         {
             Array.Sort(items, 0, count, Order);
         }
+    }
 
-        for (var i = 0; i < count; i++)
+    /// <summary>The next key in firing order; false once all were handed out.</summary>
+    /// <param name="stillLive">Trailing entries left in the book: no later batch can be larger.</param>
+    public bool TryTake(out long key, int stillLive)
+    {
+        if (_next == _count)
         {
-            fired.Add(items[i].Key);
+            key = 0;
+            return false;
         }
 
+        key = _items[_next++].Key;
+        if (_next == _count)
+        {
+            _next = 0;
+            _count = 0;
+
+            // Give back what a burst grew only once the book itself has shrunk, so alternating large and
+            // small bursts do not reallocate every time.
+            if (_items.Length > 1024 && _items.Length > 4 * stillLive)
+            {
+                _items = new Fired[Math.Max(8, 2 * stillLive)];
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Forgets what was not handed out (an evaluation ended early).</summary>
+    public void Clear()
+    {
+        _next = 0;
         _count = 0;
-
-        // Give back what a burst grew only once the book itself has shrunk, so alternating large and
-        // small bursts do not reallocate every time.
-        if (items.Length > 1024 && items.Length > 4 * stillLive)
-        {
-            _items = new Fired[Math.Max(8, 2 * stillLive)];
-        }
     }
 
     private readonly record struct Fired(decimal Trigger, long Seq, long Key);

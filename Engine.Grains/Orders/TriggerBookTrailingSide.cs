@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Engine.Grains.Orders;
 
 /// <summary>
@@ -30,13 +32,25 @@ namespace Engine.Grains.Orders;
 /// Nodes and groups are structs in arrays with free lists: no per-entry allocation, and removal is
 /// eager, so nothing is left behind to compact.
 /// </para>
+/// <para>
+/// Firing is driven by the caller one entry at a time (<see cref="TryFireNext"/>), and an entry is
+/// popped only after it has been handed out, so the caller acts on the first fired entry before any
+/// pop: a pop walks all the children of the root, which after merges and activations can be hundreds
+/// of nodes far apart in memory. Entries added while the book is in such an evaluation are parked
+/// outside the groups and join them when it completes (<see cref="Unpark"/>): a price never fires
+/// what arrived after it.
+/// </para>
 /// </remarks>
 internal sealed class TrailingTriggerSide
 {
     private const int None = -1;
+
+    // The sequence of a free node: a live one's is never negative.
+    private const long FreeSeq = -1;
     private const int MinCapacity = 16;
 
-    private readonly Dictionary<long, TriggerEntry> _entries;
+    private readonly ITriggerEntryStore _store;
+    private readonly int _book;
     private readonly bool _rateWidens;
 
     private TrailNode[] _nodes = [];
@@ -52,8 +66,24 @@ internal sealed class TrailingTriggerSide
     private int _extremeCount;
     private int[] _byTrigger = [];
     private int _triggerCount;
+    private int[] _atTop = [];
+
+    // The root handed out by TryFireNext and not popped yet; None when there is none.
+    private int _handedOut = None;
+
+    // The largest callback operands added so far, for IsExact: bits and scale of the rate multipliers
+    // (0 bits: no rate entry yet), and of the amounts the scale (-1: none yet) and bits less four per
+    // decimal place.
+    private int _rateBits;
+    private int _rateScale;
+    private int _amountScale = -1;
+    private int _amountMagnitude = int.MinValue;
 
     private int[] _stack = [];
+
+    // Entries added while an evaluation is open (see Parking), with the extreme they will join.
+    private (int Slot, decimal Extreme)[] _parked = [];
+    private int _parkedCount;
 
     // Live groups by extreme, so that an added entry joins the group at its extreme; without it a
     // snapshot restore, which adds entries with arbitrary extremes in arbitrary order, would make one
@@ -62,9 +92,10 @@ internal sealed class TrailingTriggerSide
     // dictionary. Before another group becomes the lowest, the current lowest is registered.
     private readonly Dictionary<decimal, int> _registered = new();
 
-    public TrailingTriggerSide(Dictionary<long, TriggerEntry> entries, bool rateWidens)
+    public TrailingTriggerSide(ITriggerEntryStore store, int book, bool rateWidens)
     {
-        _entries = entries;
+        _store = store;
+        _book = book;
         _rateWidens = rateWidens;
     }
 
@@ -72,10 +103,89 @@ internal sealed class TrailingTriggerSide
 
     public int GroupCount => _extremeCount;
 
-    public decimal ExtremeOf(int slot) => _groups[_nodes[slot].Group].Extreme;
+    /// <summary>
+    /// Appends the entries' keys and sequences (in no order): every node in use, parked ones included,
+    /// except one handed out and not popped yet.
+    /// </summary>
+    public void AddLiveTo(List<TriggerBookEntry> entries, TriggerEntryKind kind)
+    {
+        for (var slot = 0; slot < _nodeTop; slot++)
+        {
+            if (_nodes[slot].Seq != FreeSeq && slot != _handedOut)
+            {
+                entries.Add(new TriggerBookEntry(_nodes[slot].Key, _nodes[slot].Seq, kind));
+            }
+        }
+    }
+
+    /// <summary>While set, added entries wait outside the groups until <see cref="Unpark"/>.</summary>
+    public bool Parking { get; set; }
+
+    public decimal ExtremeOf(int slot)
+    {
+        var group = _nodes[slot].Group;
+        return group != None ? _groups[group].Extreme : _parked[ParkedIndex(slot)].Extreme;
+    }
 
     public int Add(long key, long seq, decimal callback, bool isAmount, decimal extreme)
     {
+        NoteCallback(callback, isAmount);
+        if (Parking)
+        {
+            var parked = NewNode(key, seq, callback, isAmount, None);
+            if (_parkedCount == _parked.Length)
+            {
+                Array.Resize(ref _parked, Math.Max(MinCapacity, _parked.Length * 2));
+            }
+
+            _parked[_parkedCount++] = (parked, extreme);
+            _count++;
+            return parked;
+        }
+
+        var slot = NewNode(key, seq, callback, isAmount, None);
+        Insert(slot, extreme);
+        _count++;
+        return slot;
+    }
+
+    /// <summary>Puts the entries parked during an evaluation into their groups, in the order they were added.</summary>
+    public void Unpark()
+    {
+        Parking = false;
+        if (_parkedCount == 0)
+        {
+            return;
+        }
+
+        for (var i = 0; i < _parkedCount; i++)
+        {
+            Insert(_parked[i].Slot, _parked[i].Extreme);
+        }
+
+        _parkedCount = 0;
+        if (_parked.Length > 1024 && _parked.Length > 4 * _count)
+        {
+            _parked = [];
+        }
+    }
+
+    private int ParkedIndex(int slot)
+    {
+        for (var i = 0; i < _parkedCount; i++)
+        {
+            if (_parked[i].Slot == slot)
+            {
+                return i;
+            }
+        }
+
+        throw new InvalidOperationException($"trailing node {slot} is neither in a group nor parked");
+    }
+
+    private void Insert(int slot, decimal extreme)
+    {
+        var isAmount = _nodes[slot].IsAmount;
         var group = FindGroup(extreme);
         var isNewGroup = group == None;
         if (isNewGroup)
@@ -88,12 +198,11 @@ internal sealed class TrailingTriggerSide
             group = NewGroup(extreme);
         }
 
-        var slot = NewNode(key, seq, callback, isAmount, group);
+        _nodes[slot].Group = group;
         ref var g = ref _groups[group];
         ref var root = ref isAmount ? ref g.AmountRoot : ref g.RateRoot;
         root = Meld(root, slot);
         g.Size++;
-        _count++;
 
         if (isNewGroup)
         {
@@ -105,13 +214,20 @@ internal sealed class TrailingTriggerSide
         {
             UpdateTrigger(group);
         }
-
-        return slot;
     }
 
     public void Remove(int slot)
     {
         var group = _nodes[slot].Group;
+        if (group == None)
+        {
+            var i = ParkedIndex(slot);
+            _parked[i] = _parked[--_parkedCount];
+            FreeNode(slot);
+            _count--;
+            return;
+        }
+
         ref var g = ref _groups[group];
         ref var root = ref _nodes[slot].IsAmount ? ref g.AmountRoot : ref g.RateRoot;
         var wasRoot = root == slot;
@@ -176,15 +292,151 @@ internal sealed class TrailingTriggerSide
 
     public bool WouldFire(decimal x) => _triggerCount != 0 && _groups[_byTrigger[0]].Trigger >= x;
 
-    /// <summary>Removes every entry whose trigger is &gt;= x, handing it to <paramref name="fired"/>.</summary>
-    public void Fire(decimal x, TrailingFiredBuffer fired)
+    /// <summary>
+    /// The next fired key, in firing order (trigger descending, then insertion order); false when
+    /// nothing left has a trigger &gt;= x. The entry leaves the book when it is handed out.
+    /// </summary>
+    /// <remarks>
+    /// The next entry is the earliest inserted among the roots at the highest trigger, provided no two
+    /// different callbacks of a heap give that trigger: then every entry of a heap at that trigger has
+    /// the root's callback and comes after the root. Different callbacks give different triggers
+    /// whenever the trigger expression is computed exactly, which <see cref="IsExact"/> checks from the
+    /// sizes of the operands. The root is handed out before it is popped: the pop (a pass over its
+    /// children, which can be many after merges and activations) waits for the next call or for
+    /// <see cref="EndFiring"/>. Where rounding could make different callbacks equal, every entry at the
+    /// highest trigger is popped first and they are handed out in insertion order from
+    /// <paramref name="fired"/>.
+    /// </remarks>
+    public bool TryFireNext(decimal x, TrailingFiredBuffer fired, out long key)
     {
-        while (_triggerCount != 0 && _groups[_byTrigger[0]].Trigger >= x)
+        if (fired.TryTake(out key, _count))
         {
-            var group = _byTrigger[0];
+            return true;
+        }
+
+        PopHandedOut();
+        if (!WouldFire(x))
+        {
+            return false;
+        }
+
+        var top = _groups[_byTrigger[0]].Trigger;
+        var atTop = GroupsAt(top);
+        var exact = true;
+        for (var i = 0; i < atTop && exact; i++)
+        {
+            exact = IsExact(_groups[_atTop[i]].Extreme);
+        }
+
+        if (!exact)
+        {
+            FireTop(top, atTop, fired);
+            fired.Sort();
+            return fired.TryTake(out key, _count);
+        }
+
+        var best = None;
+        for (var i = 0; i < atTop; i++)
+        {
+            ref var g = ref _groups[_atTop[i]];
+            best = Earlier(best, g.RateRoot, isAmount: false, g.Extreme, top);
+            best = Earlier(best, g.AmountRoot, isAmount: true, g.Extreme, top);
+        }
+
+        key = _nodes[best].Key;
+        _store.TryRemove(key, _book, out _);
+        _count--;
+        _handedOut = best;
+        return true;
+    }
+
+    /// <summary>Ends a firing: pops the root handed out last. Entries popped but not handed out stay fired.</summary>
+    public void EndFiring()
+    {
+        PopHandedOut();
+    }
+
+    /// <summary>Of a candidate and a heap root, the one inserted first among those at the trigger.</summary>
+    private int Earlier(int best, int root, bool isAmount, decimal extreme, decimal trigger)
+    {
+        if (root == None || TriggerOf(isAmount, extreme, _nodes[root].Callback) != trigger)
+        {
+            return best;
+        }
+
+        return best == None || _nodes[root].Seq < _nodes[best].Seq ? root : best;
+    }
+
+    /// <summary>
+    /// Pops the root handed out by the last call. Until then it stays the root of its heap: nothing is
+    /// added to the groups while a firing is open, and removing another entry only melds that entry's
+    /// descendants, which come after it, back under it.
+    /// </summary>
+    private void PopHandedOut()
+    {
+        var slot = _handedOut;
+        if (slot == None)
+        {
+            return;
+        }
+
+        _handedOut = None;
+        ref var node = ref _nodes[slot];
+        var group = node.Group;
+        ref var g = ref _groups[group];
+        ref var root = ref node.IsAmount ? ref g.AmountRoot : ref g.RateRoot;
+        root = Combine(node.Child);
+        FreeNode(slot);
+        if (--g.Size == 0)
+        {
+            DropGroup(group);
+        }
+        else
+        {
+            UpdateTrigger(group);
+        }
+    }
+
+    /// <summary>
+    /// Lists in <c>_atTop</c> the groups whose trigger is <paramref name="top"/>, the highest: they hang
+    /// from the root of the max-heap by trigger. Breadth first, with the list itself as the queue; it
+    /// needs at most one place per group, which its capacity (that of the group arrays) guarantees.
+    /// </summary>
+    private int GroupsAt(decimal top)
+    {
+        var atTop = _atTop;
+        var count = 1;
+        atTop[0] = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var first = (atTop[i] << 1) + 1;
+            for (var child = first; child < first + 2 && child < _triggerCount; child++)
+            {
+                if (_groups[_byTrigger[child]].Trigger == top)
+                {
+                    atTop[count++] = child;
+                }
+            }
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            atTop[i] = _byTrigger[atTop[i]];
+        }
+
+        return count;
+    }
+
+    /// <summary>Removes every entry at the highest trigger, in the groups listed by <see cref="GroupsAt"/>.</summary>
+    private void FireTop(decimal top, int count, TrailingFiredBuffer fired)
+    {
+        var atTop = _atTop;
+        for (var i = 0; i < count; i++)
+        {
+            var group = atTop[i];
             var extreme = _groups[group].Extreme;
-            FireHeap(group, isAmount: false, extreme, x, fired);
-            FireHeap(group, isAmount: true, extreme, x, fired);
+            FireHeap(group, isAmount: false, extreme, top, fired);
+            FireHeap(group, isAmount: true, extreme, top, fired);
             if (_groups[group].Size == 0)
             {
                 DropGroup(group);
@@ -211,12 +463,70 @@ internal sealed class TrailingTriggerSide
             }
 
             fired.Add(trigger, node.Seq, node.Key);
-            _entries.Remove(node.Key);
+            _store.TryRemove(node.Key, _book, out _);
             root = Combine(node.Child);
             FreeNode(slot);
             g.Size--;
             _count--;
         }
+    }
+
+    /// <summary>
+    /// Whether every trigger this side can compute from <paramref name="extreme"/> is exact, so that
+    /// different callbacks give different triggers. A product of decimals is exact when the product of
+    /// the mantissas fits in 96 bits and the scales add up to at most 28 (and the rate multiplier is
+    /// exact, see <see cref="NoteCallback"/>); a difference is exact when both operands, brought to the
+    /// larger scale (each decimal digit at most four bits), and the result fit. The sizes of the callbacks are the largest ever added to this side: it only errs
+    /// toward "maybe not", which costs speed, never order.
+    /// </summary>
+    private bool IsExact(decimal extreme)
+    {
+        var bits = MantissaBits(extreme);
+        var scale = extreme.Scale;
+        if (_rateBits != 0 && (bits + _rateBits > 96 || scale + _rateScale > 28))
+        {
+            return false;
+        }
+
+        if (_amountScale < 0)
+        {
+            return true;
+        }
+
+        var aligned = Math.Max(scale, _amountScale);
+        return aligned <= 28 && Math.Max(bits - (4 * scale), _amountMagnitude) + (4 * aligned) + 1 <= 96;
+    }
+
+    /// <summary>Records the size of a callback's operand for <see cref="IsExact"/>.</summary>
+    private void NoteCallback(decimal callback, bool isAmount)
+    {
+        if (isAmount)
+        {
+            _amountScale = Math.Max(_amountScale, callback.Scale);
+            _amountMagnitude = Math.Max(_amountMagnitude, MantissaBits(callback) - (4 * callback.Scale));
+        }
+        else
+        {
+            // 1 +- rate is exact too when the rate's mantissa leaves a bit for the carry (1 at any scale
+            // up to 28 fits in 94 bits); otherwise two rates could round to one multiplier.
+            var multiplier = _rateWidens ? 1m + callback : 1m - callback;
+            var bits = MantissaBits(callback) < 96 ? MantissaBits(multiplier) : 97;
+            _rateBits = Math.Max(_rateBits, bits);
+            _rateScale = Math.Max(_rateScale, multiplier.Scale);
+        }
+    }
+
+    private static int MantissaBits(decimal value)
+    {
+        Span<int> parts = stackalloc int[4];
+        decimal.GetBits(value, parts);
+        if (parts[2] != 0)
+        {
+            return 96 - BitOperations.LeadingZeroCount((uint)parts[2]);
+        }
+
+        var low = ((ulong)(uint)parts[1] << 32) | (uint)parts[0];
+        return 64 - BitOperations.LeadingZeroCount(low);
     }
 
     // The exact expressions of the contract (extreme * (1 - rate), extreme - amount, and the mirrored
@@ -504,6 +814,7 @@ internal sealed class TrailingTriggerSide
 
     private void FreeNode(int slot)
     {
+        _nodes[slot].Seq = FreeSeq;
         _nodes[slot].Sibling = _freeNode;
         _freeNode = slot;
     }
@@ -526,6 +837,7 @@ internal sealed class TrailingTriggerSide
                 Array.Resize(ref _groups, capacity);
                 Array.Resize(ref _byExtreme, capacity);
                 Array.Resize(ref _byTrigger, capacity);
+                Array.Resize(ref _atTop, capacity);
             }
 
             group = _groupTop++;

@@ -18,39 +18,10 @@ namespace Engine.Tests.Durability;
 /// snapshots and recovery from the snapshot gives the same state. The tests of one class run one
 /// after the other, so at most one engine runs at a time.
 /// </summary>
-public sealed class CrashRecoveryTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class CrashRecoveryTests(ITestOutputHelper output) : EngineProcessTest(output)
 {
     private const string Op = EngineProcess.OperatorKey;
     private const string Symbol = "BTC-USDT";
-
-    private readonly string _data = Path.Combine(Path.GetTempPath(), "engine-durability-tests", Guid.NewGuid().ToString("N"));
-    private readonly ConcurrentQueue<string> _log = new();
-    private readonly List<EngineProcess> _engines = [];
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        foreach (var engine in _engines) await engine.DisposeAsync();
-        try
-        {
-            foreach (var line in _log) output.WriteLine(line);
-        }
-        catch (InvalidOperationException)
-        {
-            // No active test to write to.
-        }
-
-        try
-        {
-            if (Directory.Exists(_data)) Directory.Delete(_data, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort: a temp folder.
-        }
-    }
 
     [Fact]
     public async Task KillMidLoad_Restart_EveryAcknowledgedOrderIsThere()
@@ -254,7 +225,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IAsyncLifetim
         await engine.KillAsync();
 
         // The last record of the only shard is that deposit, a batch of its own.
-        var segment = JournalFiles.NewestSegment(_data, 0);
+        var segment = JournalFiles.NewestSegment(DataDirectory, 0);
         var length = new FileInfo(segment).Length;
         var records = JournalFiles.Read(segment);
         var tail = records[^1];
@@ -307,7 +278,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(1_234m, Dec((await engine.PostAsync($"/v1/accounts/{account.Id}/deposits", Op, deposit.DeepClone()))["walletBalance"]));
         await engine.KillAsync();
 
-        var segment = JournalFiles.NewestSegment(_data, 0);
+        var segment = JournalFiles.NewestSegment(DataDirectory, 0);
         var records = JournalFiles.Read(segment);
         var batch = records.Skip(records.FindLastIndex(r => r.FirstInBatch)).ToArray();
         Assert.Equal(2, batch.Length);
@@ -351,11 +322,11 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IAsyncLifetim
         await engine.TerminateAsync();
         Assert.Equal(0, engine.ExitCode);
 
-        var shards = Enumerable.Range(0, 4).Where(s => JournalFiles.HasRecords(_data, s)).ToArray();
+        var shards = Enumerable.Range(0, 4).Where(s => JournalFiles.HasRecords(DataDirectory, s)).ToArray();
         Assert.NotEmpty(shards);
         foreach (var shard in shards)
         {
-            var folder = JournalFiles.SnapshotFolder(_data, shard);
+            var folder = JournalFiles.SnapshotFolder(DataDirectory, shard);
             Assert.True(Directory.Exists(folder) && Directory.GetFiles(folder, "*.snap").Length > 0, $"no snapshot of shard {shard} after a clean stop");
             Assert.Contains(engine.Output, l => l.Contains($"shard {shard}: snapshot at", StringComparison.Ordinal));
         }
@@ -396,15 +367,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(state[first.Id]!["orders"]!.AsArray().Count + 1, now[first.Id]!["orders"]!.AsArray().Count);
     }
 
-    private async Task<EngineProcess> StartAsync(int shards)
-    {
-        var run = _engines.Count + 1;
-        var engine = await EngineProcess.StartAsync(_data, shards, line => Log($"[run {run}] {line}"));
-        _engines.Add(engine);
-        return engine;
-    }
-
-    private void Log(string line) => _log.Enqueue($"{_clock.Elapsed.TotalSeconds,7:F2}s {line}");
+    private Task<EngineProcess> StartAsync(int shards) => StartEngineAsync(shards);
 
     private static async Task<TestAccount> OpenFundedAccountAsync(EngineProcess engine, string name, decimal deposit, decimal toBucket)
     {

@@ -13,7 +13,7 @@ namespace Engine.Tests.Durability;
 /// written) and recovers from the journal alone, with its kill switches, dead man's switch deadline,
 /// halts, running trigger confirmation and daily-loss lock as they were acknowledged.
 /// </summary>
-public sealed class RiskCrashRecoveryTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class RiskCrashRecoveryTests(ITestOutputHelper output) : EngineProcessTest(output)
 {
     private const string Op = EngineProcess.OperatorKey;
 
@@ -23,35 +23,6 @@ public sealed class RiskCrashRecoveryTests(ITestOutputHelper output) : IAsyncLif
         ["Engine__CircuitBreaker__MaxMove"] = "0.04",
         ["Engine__CircuitBreaker__PauseSeconds"] = "3600",
     };
-
-    private readonly string _data = Path.Combine(Path.GetTempPath(), "engine-durability-tests", Guid.NewGuid().ToString("N"));
-    private readonly ConcurrentQueue<string> _log = new();
-    private readonly List<EngineProcess> _engines = [];
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        foreach (var engine in _engines) await engine.DisposeAsync();
-        try
-        {
-            foreach (var line in _log) output.WriteLine(line);
-        }
-        catch (InvalidOperationException)
-        {
-            // No active test to write to.
-        }
-
-        try
-        {
-            if (Directory.Exists(_data)) Directory.Delete(_data, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort: a temp folder.
-        }
-    }
 
     [Fact]
     public async Task Kill_RiskStateAcknowledged_RecoveredFromTheJournalAlone()
@@ -125,13 +96,7 @@ public sealed class RiskCrashRecoveryTests(ITestOutputHelper output) : IAsyncLif
         Assert.Equal((HttpStatusCode.UnprocessableEntity, "trading_disabled"), (refused.Status, (string?)refused.Body?["code"]));
     }
 
-    private async Task<EngineProcess> StartAsync()
-    {
-        var run = _engines.Count + 1;
-        var engine = await EngineProcess.StartAsync(_data, 2, line => _log.Enqueue($"{_clock.Elapsed.TotalSeconds,7:F2}s [run {run}] {line}"), Settings);
-        _engines.Add(engine);
-        return engine;
-    }
+    private Task<EngineProcess> StartAsync() => StartEngineAsync(2, Settings);
 
     private static async Task<TestAccount> TraderAsync(EngineProcess engine, string name)
     {

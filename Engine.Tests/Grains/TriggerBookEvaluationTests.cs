@@ -365,7 +365,7 @@ public sealed class TriggerBookEvaluationTests
     {
         var random = new Random(seed);
         var book = new TriggerBook();
-        var reference = new ReferenceBook();
+        var reference = new ReferenceTriggerBook();
         var price = 100.00m;
         long nextKey = 1;
         var keys = new List<long>();
@@ -481,7 +481,7 @@ public sealed class TriggerBookEvaluationTests
         Assert.True(reference.ReachedWhileOpen > 150, $"{reference.ReachedWhileOpen} entries added mid-evaluation at a trigger already reached");
     }
 
-    private static void AddLevel(Random random, TriggerBook book, ReferenceBook reference, List<long> keys, ref long nextKey, decimal price)
+    private static void AddLevel(Random random, TriggerBook book, ReferenceTriggerBook reference, List<long> keys, ref long nextKey, decimal price)
     {
         var key = PickKey(random, reference, keys, ref nextKey);
         var direction = random.Next(2) == 0 ? Rise : Fall;
@@ -491,7 +491,7 @@ public sealed class TriggerBookEvaluationTests
         reference.AddLevel(key, direction, trigger);
     }
 
-    private static void AddTrailing(Random random, TriggerBook book, ReferenceBook reference, List<long> keys, ref long nextKey, decimal price)
+    private static void AddTrailing(Random random, TriggerBook book, ReferenceTriggerBook reference, List<long> keys, ref long nextKey, decimal price)
     {
         var key = PickKey(random, reference, keys, ref nextKey);
         var direction = random.Next(2) == 0 ? Rise : Fall;
@@ -507,7 +507,7 @@ public sealed class TriggerBookEvaluationTests
         reference.AddTrailing(key, direction, rate, amount, extreme);
     }
 
-    private static void RemoveOne(Random random, TriggerBook book, ReferenceBook reference, List<long> keys)
+    private static void RemoveOne(Random random, TriggerBook book, ReferenceTriggerBook reference, List<long> keys)
     {
         if (keys.Count == 0)
         {
@@ -520,7 +520,7 @@ public sealed class TriggerBookEvaluationTests
         Assert.Equal(reference.Remove(key), book.Remove(key));
     }
 
-    private static long PickKey(Random random, ReferenceBook reference, List<long> keys, ref long nextKey)
+    private static long PickKey(Random random, ReferenceTriggerBook reference, List<long> keys, ref long nextKey)
     {
         // Reusing a key that fired or was removed (possibly during this very evaluation) exercises the
         // level heaps' lazily deleted nodes and the settling of reached levels.
@@ -544,191 +544,4 @@ public sealed class TriggerBookEvaluationTests
     /// once and are handed out whatever happens next; trailing entries it reaches leave when handed
     /// out, unless removed before.
     /// </summary>
-    private sealed class ReferenceBook
-    {
-        private readonly List<Entry> _entries = [];
-        private readonly List<long> _levels = [];
-        private readonly List<Entry> _trailing = [];
-        private int _levelNext;
-        private int _trailingNext;
-        private long _seq;
-
-        public int Count => _entries.Count;
-
-        public int LevelCount => _entries.Count(e => !e.Trailing);
-
-        public int TrailingCount => _entries.Count(e => e.Trailing);
-
-        public void AddLevel(long key, TriggerDirection direction, decimal trigger)
-        {
-            var entry = new Entry(key, _seq++, direction, false, trigger, null, null);
-            NoteAdded(entry);
-            _entries.Add(entry);
-        }
-
-        public void AddTrailing(long key, TriggerDirection direction, decimal? rate, decimal? amount, decimal extreme)
-        {
-            var entry = new Entry(key, _seq++, direction, true, extreme, rate, amount);
-            NoteAdded(entry);
-            _entries.Add(entry);
-        }
-
-        /// <summary>Removals or re-adds, mid-evaluation, of a reached level's key before its turn.</summary>
-        public int PendingLevelsTouched { get; private set; }
-
-        /// <summary>Removals, mid-evaluation, of a reached trailing entry before its turn.</summary>
-        public int PendingTrailingRemoved { get; private set; }
-
-        /// <summary>Entries added mid-evaluation whose trigger the evaluated price reaches.</summary>
-        public int ReachedWhileOpen { get; private set; }
-
-        private decimal? _price;
-
-        /// <summary>Keys the open evaluation reached and has not handed out yet.</summary>
-        public List<long> PendingKeys() =>
-            [.. _levels.Skip(_levelNext), .. _trailing.Skip(_trailingNext).Where(_entries.Contains).Select(e => e.Key)];
-
-        public bool Remove(long key)
-        {
-            NoteTouched(key);
-            if (_trailing.Skip(_trailingNext).Any(e => e.Key == key && _entries.Contains(e)))
-            {
-                PendingTrailingRemoved++;
-            }
-
-            return _entries.RemoveAll(e => e.Key == key) != 0;
-        }
-
-        private void NoteTouched(long key)
-        {
-            if (_price is not null && _levels.Skip(_levelNext).Contains(key))
-            {
-                PendingLevelsTouched++;
-            }
-        }
-
-        private void NoteAdded(Entry entry)
-        {
-            NoteTouched(entry.Key);
-            if (_price is { } price && (entry.Direction == Rise ? price >= entry.Trigger : price <= entry.Trigger))
-            {
-                ReachedWhileOpen++;
-            }
-        }
-
-        public bool Contains(long key) => _entries.Any(e => e.Key == key);
-
-        public decimal? TrailingExtreme(long key) => _entries.FirstOrDefault(e => e.Key == key && e.Trailing)?.Price;
-
-        public decimal? AnyTrailingExtreme(Random random)
-        {
-            var trailing = _entries.Where(e => e.Trailing).ToList();
-            return trailing.Count == 0 ? null : trailing[random.Next(trailing.Count)].Price;
-        }
-
-        public bool MoveTrailingExtremes(TriggerDirection direction, decimal price)
-        {
-            var moved = false;
-            foreach (var e in _entries.Where(e => e.Trailing && e.Direction == direction))
-            {
-                var next = direction == Fall ? Math.Max(e.Price, price) : Math.Min(e.Price, price);
-                moved |= next != e.Price;
-                e.Price = next;
-            }
-
-            return moved;
-        }
-
-        public bool Begin(decimal price, out TrailingMoves moves)
-        {
-            moves = TrailingMoves.None;
-            if (MoveTrailingExtremes(Fall, price))
-            {
-                moves |= TrailingMoves.Fall;
-            }
-
-            if (MoveTrailingExtremes(Rise, price))
-            {
-                moves |= TrailingMoves.Rise;
-            }
-
-            var hits = new List<(int Run, decimal Order, long Seq, Entry Entry)>();
-            foreach (var e in _entries)
-            {
-                var trigger = e.Trigger;
-                if (e.Direction == Rise && price >= trigger)
-                {
-                    hits.Add((e.Trailing ? 2 : 0, trigger, e.Seq, e));
-                }
-                else if (e.Direction == Fall && price <= trigger)
-                {
-                    hits.Add((e.Trailing ? 3 : 1, -trigger, e.Seq, e));
-                }
-            }
-
-            _levels.Clear();
-            _trailing.Clear();
-            _levelNext = 0;
-            _trailingNext = 0;
-            _price = hits.Count != 0 ? price : null;
-            foreach (var hit in hits.OrderBy(h => h.Run).ThenBy(h => h.Order).ThenBy(h => h.Seq))
-            {
-                if (hit.Entry.Trailing)
-                {
-                    _trailing.Add(hit.Entry);
-                }
-                else
-                {
-                    _levels.Add(hit.Entry.Key);
-                    _entries.Remove(hit.Entry);
-                }
-            }
-
-            return hits.Count != 0;
-        }
-
-        public long? Next()
-        {
-            if (_levelNext < _levels.Count)
-            {
-                return _levels[_levelNext++];
-            }
-
-            while (_trailingNext < _trailing.Count)
-            {
-                var entry = _trailing[_trailingNext++];
-                if (_entries.Remove(entry))
-                {
-                    return entry.Key;
-                }
-            }
-
-            return null;
-        }
-
-        public void Complete()
-        {
-            _levels.Clear();
-            _trailing.Clear();
-            _price = null;
-        }
-
-        private sealed class Entry(long key, long seq, TriggerDirection direction, bool trailing, decimal price, decimal? rate, decimal? amount)
-        {
-            public long Key { get; } = key;
-            public long Seq { get; } = seq;
-            public TriggerDirection Direction { get; } = direction;
-            public bool Trailing { get; } = trailing;
-
-            /// <summary>The level's trigger, or the trailing entry's extreme.</summary>
-            public decimal Price { get; set; } = price;
-
-            public decimal Trigger => (Trailing, Direction) switch
-            {
-                (false, _) => Price,
-                (true, TriggerDirection.Fall) => rate is { } r ? Price * (1m - r) : Price - amount!.Value,
-                _ => rate is { } r ? Price * (1m + r) : Price + amount!.Value,
-            };
-        }
-    }
 }

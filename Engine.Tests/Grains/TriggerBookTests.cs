@@ -502,7 +502,7 @@ public sealed class TriggerBookTests
     {
         var random = new Random(seed);
         var book = new TriggerBook();
-        var reference = new NaiveTriggerBook();
+        var reference = new ReferenceTriggerBook();
         var price = 100.00m;
         var liveKeys = new List<long>();
         var usedExtremes = new List<decimal> { price };
@@ -623,106 +623,5 @@ public sealed class TriggerBookTests
         }
 
         return nextKey++;
-    }
-
-    /// <summary>Everything in one list, scanned on every price: obviously right, hopelessly slow.</summary>
-    private sealed class NaiveTriggerBook
-    {
-        private readonly List<Entry> _entries = [];
-        private long _seq;
-
-        public int Count => _entries.Count;
-
-        public void AddLevel(long key, TriggerDirection direction, decimal trigger) =>
-            _entries.Add(new Entry(key, _seq++, direction, false, trigger, null, null));
-
-        public void AddTrailing(long key, TriggerDirection direction, decimal? rate, decimal? amount, decimal extreme) =>
-            _entries.Add(new Entry(key, _seq++, direction, true, extreme, rate, amount));
-
-        public bool Remove(long key) => _entries.RemoveAll(e => e.Key == key) != 0;
-
-        public IEnumerable<(long Key, decimal Extreme)> Extremes() =>
-            _entries.Where(e => e.Trailing).Select(e => (e.Key, e.Price));
-
-        public decimal? AnyTrailingExtreme(Random random)
-        {
-            var trailing = _entries.Where(e => e.Trailing).ToList();
-            return trailing.Count == 0 ? null : trailing[random.Next(trailing.Count)].Price;
-        }
-
-        public bool MoveTrailingExtremes(TriggerDirection direction, decimal price)
-        {
-            var moved = false;
-            foreach (var e in _entries)
-            {
-                if (!e.Trailing || e.Direction != direction)
-                {
-                    continue;
-                }
-
-                var next = direction == Fall ? Math.Max(e.Price, price) : Math.Min(e.Price, price);
-                if (next != e.Price)
-                {
-                    e.Price = next;
-                    moved = true;
-                }
-            }
-
-            return moved;
-        }
-
-        public TrailingMoves Evaluate(decimal price, List<long> fired)
-        {
-            var moves = TrailingMoves.None;
-            if (MoveTrailingExtremes(Fall, price))
-            {
-                moves |= TrailingMoves.Fall;
-            }
-
-            if (MoveTrailingExtremes(Rise, price))
-            {
-                moves |= TrailingMoves.Rise;
-            }
-
-            var hits = new List<(int Run, decimal Order, long Seq, Entry Entry)>();
-            foreach (var e in _entries)
-            {
-                var trigger = e.Trigger;
-                if (e.Direction == Rise && price >= trigger)
-                {
-                    hits.Add((e.Trailing ? 2 : 0, trigger, e.Seq, e));
-                }
-                else if (e.Direction == Fall && price <= trigger)
-                {
-                    hits.Add((e.Trailing ? 3 : 1, -trigger, e.Seq, e));
-                }
-            }
-
-            foreach (var hit in hits.OrderBy(h => h.Run).ThenBy(h => h.Order).ThenBy(h => h.Seq))
-            {
-                fired.Add(hit.Entry.Key);
-                _entries.Remove(hit.Entry);
-            }
-
-            return moves;
-        }
-
-        private sealed class Entry(long key, long seq, TriggerDirection direction, bool trailing, decimal price, decimal? rate, decimal? amount)
-        {
-            public long Key { get; } = key;
-            public long Seq { get; } = seq;
-            public TriggerDirection Direction { get; } = direction;
-            public bool Trailing { get; } = trailing;
-
-            /// <summary>The level's trigger, or the trailing entry's extreme.</summary>
-            public decimal Price { get; set; } = price;
-
-            public decimal Trigger => (Trailing, Direction) switch
-            {
-                (false, _) => Price,
-                (true, TriggerDirection.Fall) => rate is { } r ? Price * (1m - r) : Price - amount!.Value,
-                _ => rate is { } r ? Price * (1m + r) : Price + amount!.Value,
-            };
-        }
     }
 }

@@ -137,9 +137,18 @@ internal sealed class ShardHost : IAsyncDisposable
 
             // The previous batch is durable (or failed) once this returns, and its buffers are free again.
             await commit;
-            // Nothing to write and no failure: answer on the loop, no thread hop (reads, quiet ticks).
             var batch = current;
-            commit = batch.Encoder.Count == 0 && Volatile.Read(ref _fault) is null ? CompleteAsync(batch, null) : Task.Run(() => CommitAsync(batch));
+            if (batch.Encoder.Count == 0 && Volatile.Read(ref _fault) is null)
+            {
+                // Nothing to write and no failure: answer on the loop, no thread hop (reads, quiet ticks).
+                Complete(batch, null);
+                commit = Task.CompletedTask;
+            }
+            else
+            {
+                commit = Task.Run(() => CommitAsync(batch));
+            }
+
             (current, spare) = (spare, current);
 
             if (snapshotRequest is not null)
@@ -171,7 +180,7 @@ internal sealed class ShardHost : IAsyncDisposable
         Exception? failure = null;
         if (Volatile.Read(ref _fault) is { } fault)
         {
-            failure = new StoreUnavailableException("the shard's journal failed; restart the engine", fault);
+            failure = Failed(fault);
         }
         else
         {
@@ -188,17 +197,20 @@ internal sealed class ShardHost : IAsyncDisposable
             }
         }
 
-        await CompleteAsync(batch, failure);
+        Complete(batch, failure);
     }
 
-    private Task CompleteAsync(Batch batch, Exception? failure)
+    private void Complete(Batch batch, Exception? failure)
     {
         // Publish before answering: a client that got its 201 must find its new API key registered.
         if (failure is null && batch.Recorded.Count > 0) _publish(batch.Recorded.ToArray());
         foreach (var work in batch.Work) work.Complete(failure);
         batch.Clear();
-        return Task.CompletedTask;
     }
+
+    /// <summary>What every caller gets once an append has failed: memory is ahead of the journal.</summary>
+    private static StoreUnavailableException Failed(Exception fault) =>
+        new("the shard's journal failed; restart the engine", fault);
 
     /// <summary>Writes a snapshot now; only from the loop between batches, with no append in flight.</summary>
     private async Task SnapshotAsync()
@@ -282,7 +294,7 @@ internal sealed class ShardHost : IAsyncDisposable
         {
             try
             {
-                if (Volatile.Read(ref host._fault) is { } fault) throw new StoreUnavailableException("the shard's journal failed; restart the engine", fault);
+                if (Volatile.Read(ref host._fault) is { } fault) throw Failed(fault);
                 await host.SnapshotAsync();
                 _done.TrySetResult();
             }

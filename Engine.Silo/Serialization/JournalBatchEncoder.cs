@@ -14,14 +14,18 @@ internal sealed class JournalBatchEncoder
     // A rare huge batch (a cancel-all over many orders) may grow the buffer; beyond this it is let go.
     private const int KeepBytes = 4 << 20;
 
-    private MemoryStream _buffer = new(64 << 10);
+    private const int BatchBytes = 64 << 10;
+
+    private MemoryStream _buffer;
     private BinaryWriter _writer;
     private ShardSnapshotCodec.EventWriter _events;
     private readonly List<int> _ends = new(1024);
     private readonly List<ReadOnlyMemory<byte>> _records = new(1024);
 
-    public JournalBatchEncoder()
+    /// <param name="initialBytes">The buffer's starting size: a shard loop's batches, or one record.</param>
+    public JournalBatchEncoder(int initialBytes = BatchBytes)
     {
+        _buffer = new MemoryStream(initialBytes);
         _writer = new BinaryWriter(_buffer, Encoding.UTF8, leaveOpen: true);
         _events = new ShardSnapshotCodec.EventWriter(_writer);
     }
@@ -58,7 +62,7 @@ internal sealed class JournalBatchEncoder
         _records.Clear();
         if (_buffer.Capacity > KeepBytes)
         {
-            _buffer = new MemoryStream(64 << 10);
+            _buffer = new MemoryStream(BatchBytes);
             _writer = new BinaryWriter(_buffer, Encoding.UTF8, leaveOpen: true);
             _events = new ShardSnapshotCodec.EventWriter(_writer);
             return;

@@ -18,7 +18,7 @@ public static class JournalEventCodec
     /// <summary>One record on its own; the shard loop encodes whole batches with <see cref="JournalBatchEncoder"/>.</summary>
     public static byte[] Serialize(EngineEvent e)
     {
-        var encoder = new JournalBatchEncoder();
+        var encoder = new JournalBatchEncoder(initialBytes: 256);
         encoder.Add(e);
         return encoder.Records()[0].ToArray();
     }

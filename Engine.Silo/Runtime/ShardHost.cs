@@ -112,7 +112,6 @@ internal sealed class ShardHost : IAsyncDisposable
         Task commit = Task.CompletedTask;
         while (await reader.WaitToReadAsync())
         {
-            var now = _time.GetUtcNow();
             var faulted = Volatile.Read(ref _fault) is not null;
             SnapshotWork? snapshotRequest = null;
             Grains.Recorded = current.Recorded;
@@ -126,7 +125,9 @@ internal sealed class ShardHost : IAsyncDisposable
                     break;
                 }
 
-                if (!faulted) work.Run(Grains, now, current.Events);
+                // Each item at the time it is run, not when its batch began: a batch keeps taking what
+                // arrives while it runs, and a command must not be dated before it was sent.
+                if (!faulted) work.Run(Grains, _time.GetUtcNow(), current.Events);
             }
 
             if (!faulted)

@@ -1,6 +1,7 @@
 using Engine.Api;
 using Engine.Api.Endpoints;
 using Engine.Api.Http;
+using Engine.Api.Telemetry;
 using Engine.Silo;
 using Engine.Silo.Runtime;
 using Microsoft.AspNetCore.Http.Json;
@@ -9,6 +10,8 @@ using Microsoft.OpenApi;
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.Configure<EngineOptions>(builder.Configuration.GetSection("Engine"));
 builder.Services.AddSingleton(TimeProvider.System);
+// Hosted services start in order and stop in reverse: telemetry is up before the engine recovers and flushes after it stops.
+builder.Services.AddHostedService<OtlpTelemetry>();
 builder.Services.AddSingleton<EngineHostedService>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<EngineHostedService>());
 builder.Services.AddSingleton(sp => sp.GetRequiredService<EngineHostedService>().Silo);
@@ -45,6 +48,7 @@ builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
 }));
 
 var app = builder.Build();
+app.UseMiddleware<RequestSpanMiddleware>();
 app.UseMiddleware<ErrorMiddleware>();
 app.UseStatusCodePages(context => Problems.ForBareStatus(context.HttpContext));
 app.MapOpenApi();

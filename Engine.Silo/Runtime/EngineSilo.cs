@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Engine.Grains;
@@ -9,6 +11,7 @@ using Engine.Grains.Risk;
 using Engine.Silo.Persistence;
 using Engine.Silo.Plans;
 using Engine.Silo.Pricing;
+using Engine.Silo.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Engine.Silo.Runtime;
@@ -25,6 +28,7 @@ public sealed class EngineSilo : IAsyncDisposable
     private readonly SimulatedFeed? _feed;
     private readonly FileStream _lock;
     private readonly ILogger _log;
+    private readonly IDisposable _mailboxGauge;
     private PlanScheduler? _plans;
     private int _disposed;
 
@@ -41,6 +45,8 @@ public sealed class EngineSilo : IAsyncDisposable
         OperatorKey = operatorKey;
         _lock = dataLock;
         _log = log;
+        _mailboxGauge = EngineTelemetry.ObserveMailboxes(() => _shards.Select(s =>
+            new Measurement<int>(s.MailboxDepth, new KeyValuePair<string, object?>("shard", s.Index))));
         _clock = time.CreateTimer(_ => Tick(), null, options.TimerInterval, options.TimerInterval);
         if (options.SimulatedFeed.Enabled) _feed = new SimulatedFeed(instruments, options.SimulatedFeed, prices, time);
     }
@@ -169,8 +175,33 @@ public sealed class EngineSilo : IAsyncDisposable
     public Task<CommandOutcome> SendAsync(CommandEnvelope envelope)
     {
         var work = new CommandWork(envelope);
-        ShardFor(envelope.Command.Account).Post(work);
-        return work.Task;
+        var shard = ShardFor(envelope.Command.Account);
+        if (!EngineTelemetry.Source.HasListeners())
+        {
+            shard.Post(work);
+            return work.Task;
+        }
+
+        return TracedAsync(work, shard, envelope.Command);
+    }
+
+    /// <summary>A command as a span: from its arrival at the silo until it is durable (or refused).</summary>
+    private static async Task<CommandOutcome> TracedAsync(CommandWork work, ShardHost shard, Command command)
+    {
+        using var activity = EngineTelemetry.Source.StartActivity(command.GetType().Name);
+        activity?.SetTag("engine.shard", shard.Index);
+        shard.Post(work);
+        try
+        {
+            var outcome = await work.Task;
+            if (outcome.Result.Rejection is { } rejection) activity?.SetTag("engine.rejection", rejection.Code);
+            return outcome;
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
     }
 
     /// <summary>Reads an account's shard state on its loop (after everything queued before it is committed).</summary>
@@ -216,6 +247,7 @@ public sealed class EngineSilo : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        _mailboxGauge.Dispose();
         // Steps in flight send commands: the scheduler stops while the shards still run.
         if (_plans is not null) await _plans.DisposeAsync();
         _feed?.Dispose();

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using Engine.Grains;
 using Engine.Grains.Accounts;
 using Engine.Grains.Common;
 using Engine.Grains.Events;
 using Engine.Grains.Orders;
+using Engine.Silo.Telemetry;
 
 namespace Engine.Silo.Runtime;
 
@@ -92,8 +94,21 @@ internal sealed class QueryWork<T>(Func<ShardGrains, T> query) : ShardWork
 
 internal sealed class PriceWork(string symbol, Quote quote) : ShardWork
 {
-    public override void Run(ShardGrains grains, DateTimeOffset now, List<EngineEvent> events) =>
+    // When the tick reached the engine, for the tick-to-trigger latency.
+    private readonly long _arrived = Stopwatch.GetTimestamp();
+
+    public override void Run(ShardGrains grains, DateTimeOffset now, List<EngineEvent> events)
+    {
+        var before = events.Count;
         grains.OnPrices(symbol, quote, now, events);
+        if (events.Count == before) return;
+        var fired = 0;
+        for (var i = before; i < events.Count; i++)
+            if (events[i] is OrderTriggered) fired++;
+        if (fired == 0) return;
+        EngineTelemetry.TickToTrigger.Record(Stopwatch.GetElapsedTime(_arrived).TotalSeconds);
+        EngineTelemetry.TriggersFired.Add(fired, new KeyValuePair<string, object?>("symbol", symbol));
+    }
 
     public override void Complete(Exception? failure)
     {

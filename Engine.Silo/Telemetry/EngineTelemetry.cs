@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
@@ -41,6 +42,25 @@ public static class EngineTelemetry
     public static readonly Counter<long> CopyOutcomes = Meter.CreateCounter<long>(
         "engine.copy.outcomes", "{outcome}", "Copy outcomes recorded for followers, by outcome and reason");
 
-    /// <summary>The instrument name of the shard mailbox depth gauge, registered by the silo (it needs the shards).</summary>
-    public const string MailboxDepth = "engine.shard.mailbox.depth";
+    private static readonly Lock MailboxesLock = new();
+    private static ImmutableList<Func<IEnumerable<Measurement<int>>>> _mailboxes = [];
+
+    /// <summary>Work items waiting in each shard's mailbox (tag <c>shard</c>), over every running silo of the process.</summary>
+    public static readonly ObservableGauge<int> MailboxDepth = Meter.CreateObservableGauge(
+        "engine.shard.mailbox.depth", () => _mailboxes.SelectMany(m => m()), "{item}", "Work items waiting in a shard's mailbox");
+
+    /// <summary>Adds a silo's mailboxes to <see cref="MailboxDepth"/> until the returned handle is disposed.</summary>
+    public static IDisposable ObserveMailboxes(Func<IEnumerable<Measurement<int>>> observe)
+    {
+        lock (MailboxesLock) _mailboxes = _mailboxes.Add(observe);
+        return new Registration(observe);
+    }
+
+    private sealed class Registration(Func<IEnumerable<Measurement<int>>> observe) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (MailboxesLock) _mailboxes = _mailboxes.Remove(observe);
+        }
+    }
 }

@@ -9,6 +9,8 @@ using Microsoft.OpenApi;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.Configure<EngineOptions>(builder.Configuration.GetSection("Engine"));
+// The store's connection string is a standard connection string (ConnectionStrings:Engine), not an engine setting.
+builder.Services.PostConfigure<EngineOptions>(o => o.ConnectionString ??= builder.Configuration.GetConnectionString("Engine"));
 builder.Services.AddSingleton(TimeProvider.System);
 // Hosted services start in order and stop in reverse: telemetry is up before the engine recovers and flushes after it stops.
 builder.Services.AddHostedService<OtlpTelemetry>();

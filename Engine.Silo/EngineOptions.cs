@@ -10,6 +10,13 @@ public sealed class EngineOptions
     /// <summary>Where the journal, snapshots and the operator key live.</summary>
     public string DataDirectory { get; set; } = "data";
 
+    /// <summary>
+    /// PostgreSQL connection string, set from <c>ConnectionStrings:Engine</c> (environment
+    /// <c>ConnectionStrings__Engine</c>). When set, the engine keeps its state in that database (schema
+    /// migrated on start); when unset, in the embedded file store under <see cref="DataDirectory"/>.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
     /// <summary>Number of shards; fixed for a data folder once it is created.</summary>
     public int Shards { get; set; } = 4;
 

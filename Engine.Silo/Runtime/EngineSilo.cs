@@ -9,10 +9,12 @@ using Engine.Grains.Instruments;
 using Engine.Grains.Orders;
 using Engine.Grains.Risk;
 using Engine.Silo.Persistence;
+using Engine.Silo.Persistence.Postgres;
 using Engine.Silo.Plans;
 using Engine.Silo.Pricing;
 using Engine.Silo.Telemetry;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace Engine.Silo.Runtime;
 
@@ -31,6 +33,9 @@ public sealed class EngineSilo : IAsyncDisposable
     private readonly IDisposable _mailboxGauge;
     private PlanScheduler? _plans;
     private int _disposed;
+
+    /// <summary>The engine's PostgreSQL database (schema migrated), or null when it runs on the file store.</summary>
+    public NpgsqlDataSource? Database { get; private init; }
 
     private EngineSilo(ShardHost[] shards, IJournalStore store, PriceService prices, AccountDirectory directory, AccountEventHub hub,
         InstrumentCatalog instruments, EngineOptions options, TimeProvider time, string operatorKey, FileStream dataLock, ILogger log)
@@ -74,8 +79,16 @@ public sealed class EngineSilo : IAsyncDisposable
         var data = Path.GetFullPath(options.DataDirectory);
         System.IO.Directory.CreateDirectory(data);
         var dataLock = AcquireLock(data);
+        NpgsqlDataSource? database = null;
         try
         {
+            if (!string.IsNullOrWhiteSpace(options.ConnectionString))
+            {
+                database = await EngineDatabase.OpenAsync(options.ConnectionString, ct);
+                var target = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+                log.LogInformation("PostgreSQL database {Database} on {Host} opened; schema up to date", target.Database, target.Host);
+            }
+
             CheckShardCount(data, options.Shards);
             CheckRiskOptions(options);
             var operatorKey = OperatorKeyOf(options, data, log);
@@ -121,7 +134,7 @@ public sealed class EngineSilo : IAsyncDisposable
                 foreach (var shard in shards) shard.Post(new PriceWork(symbol, quote));
             }, options.ToCircuitBreakerSettings(), BroadcastHalt);
             await RestoreHaltsAsync(shards, prices, log);
-            var silo = new EngineSilo(shards, store, prices, directory, hub, instruments, options, time, operatorKey, dataLock, log);
+            var silo = new EngineSilo(shards, store, prices, directory, hub, instruments, options, time, operatorKey, dataLock, log) { Database = database };
             try
             {
                 silo._plans = plans = new PlanScheduler(silo, time, loggers);
@@ -137,6 +150,7 @@ public sealed class EngineSilo : IAsyncDisposable
         }
         catch
         {
+            if (database is not null) await database.DisposeAsync();
             await dataLock.DisposeAsync();
             throw;
         }
@@ -254,6 +268,7 @@ public sealed class EngineSilo : IAsyncDisposable
         await _clock.DisposeAsync();
         foreach (var shard in _shards) await shard.DisposeAsync();
         await _store.DisposeAsync();
+        if (Database is not null) await Database.DisposeAsync();
         await _lock.DisposeAsync();
     }
 

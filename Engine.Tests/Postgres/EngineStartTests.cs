@@ -1,0 +1,32 @@
+using System.Net;
+using Engine.Silo.Persistence.Postgres;
+using Engine.Silo.Runtime;
+using Engine.Tests.Api;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Engine.Tests.Postgres;
+
+[Collection(PostgresCollection.Name)]
+public sealed class EngineStartTests(PostgresFixture postgres)
+{
+    [Fact]
+    public async Task Start_ConnectionStringOnEmptyDatabase_MigratesAndIsReady()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync(nameof(Start_ConnectionStringOnEmptyDatabase_MigratesAndIsReady));
+
+        foreach (var _ in new[] { "first start", "second start" })
+        {
+            await using var app = EngineApp.With(new Dictionary<string, string?> { ["ConnectionStrings:Engine"] = connectionString });
+
+            var ready = await app.Http.GetAsync("/health/ready");
+
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            var database = app.Services.GetRequiredService<EngineSilo>().Database;
+            Assert.NotNull(database);
+            await using var db = EngineDbContext.Create(database);
+            Assert.Empty(await db.Database.GetPendingMigrationsAsync());
+            Assert.Single(await db.Database.GetAppliedMigrationsAsync());
+        }
+    }
+}

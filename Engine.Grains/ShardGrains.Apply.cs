@@ -85,12 +85,7 @@ public sealed partial class ShardGrains
             case OrderActivated act:
             {
                 var order = _orders[act.Order];
-                order.Quantity = act.Quantity;
-                order.TriggerPrice = act.TriggerPrice;
-                order.Price = act.Price;
-                order.Phase = act.Phase;
-                order.Status = act.Phase is OrderPhase.Resting or OrderPhase.Executing ? OrderStatus.Open : OrderStatus.Untriggered;
-                order.UpdatedAt = ae.At;
+                order.Activate(act.Quantity, act.TriggerPrice, act.Price, act.Phase, ae.At);
                 Index(order);
                 break;
             }
@@ -99,8 +94,7 @@ public sealed partial class ShardGrains
             {
                 var order = _orders[ts.Order];
                 Unindex(order);
-                order.Phase = OrderPhase.Trailing;
-                order.UpdatedAt = ae.At;
+                order.EnterPhase(OrderPhase.Trailing, ae.At);
                 Book(order.Symbol, order.Spec.TriggerBy).AddTrailing(order.Number, order.FireDirection, order.CallbackRate, order.CallbackAmount, ts.Extreme);
                 break;
             }
@@ -109,21 +103,9 @@ public sealed partial class ShardGrains
             {
                 var order = _orders[tr.Order];
                 Unindex(order);
-                order.TriggeredAt = ae.At;
-                order.TriggeredPrice = tr.Price;
-                order.UpdatedAt = ae.At;
-                if (order.IsLimitType)
-                {
-                    order.Phase = OrderPhase.Resting;
-                    order.Status = OrderStatus.Open;
-                    Index(order);
-                }
-                else
-                {
-                    order.Phase = OrderPhase.Executing;
-                    order.Status = OrderStatus.Open;
-                }
-
+                order.Trigger(tr.Price, ae.At);
+                // A triggered limit type rests in the index book; anything else executes now.
+                if (order.Phase == OrderPhase.Resting) Index(order);
                 break;
             }
 
@@ -138,12 +120,7 @@ public sealed partial class ShardGrains
                 // Likewise a running trigger confirmation (an amended quantity or limit does not restart it).
                 var confirming = order.Phase == OrderPhase.Confirming && _confirming.TryGetValue(order.Number, out var c) ? c : (Confirmation?)null;
                 Unindex(order);
-                order.Quantity = am.Quantity;
-                order.Price = am.Price;
-                order.TriggerPrice = am.TriggerPrice;
-                order.CallbackRate = am.CallbackRate;
-                order.CallbackAmount = am.CallbackAmount;
-                order.UpdatedAt = ae.At;
+                order.Amend(am.Quantity, am.Price, am.TriggerPrice, am.CallbackRate, am.CallbackAmount, ae.At);
                 if (extreme is { } x)
                     Book(order.Symbol, order.Spec.TriggerBy).AddTrailing(order.Number, order.FireDirection, order.CallbackRate, order.CallbackAmount, x);
                 else if (confirming is { } running)
@@ -258,10 +235,7 @@ public sealed partial class ShardGrains
     private void Close(Account account, Order order, OrderStatus status, string reason, DateTimeOffset at)
     {
         Unindex(order);
-        order.Status = status;
-        order.Reason = reason;
-        order.Phase = OrderPhase.Done;
-        order.UpdatedAt = at;
+        order.Finish(status, reason, at);
         Retire(account, order);
     }
 
@@ -298,10 +272,7 @@ public sealed partial class ShardGrains
     private void ApplyFill(Account account, OrderFilled f)
     {
         var order = _orders[f.Order];
-        var total = order.FilledQuantity + f.Quantity;
-        order.AverageFillPrice = total == 0m ? 0m : (order.AverageFillPrice * order.FilledQuantity + f.Price * f.Quantity) / total;
-        order.FilledQuantity = total;
-        order.UpdatedAt = f.At;
+        var done = order.AddFill(f.Quantity, f.Price, f.At);
         NextFillNumber = Math.Max(NextFillNumber, f.Fill + 1);
         var bucket = account.FindBucket(order.Bucket)!;
         bucket.Balance += f.RealizedPnl - f.Fee;
@@ -309,12 +280,10 @@ public sealed partial class ShardGrains
         ChangePosition(bucket, order.Symbol, order.Side.Sign() * f.Quantity, f.Price);
         AddFill(account, new Fill(f.Fill, order.Number, order.Bucket, order.Symbol, order.Side, f.Quantity, f.Price, f.Fee, f.RealizedPnl, f.Liquidity, f.At));
 
-        var done = order.Spec.ClosePosition || order.FilledQuantity >= order.Quantity || order.Spec.ReduceOnly;
         if (done)
         {
             Unindex(order);
-            order.Status = OrderStatus.Filled;
-            order.Phase = OrderPhase.Done;
+            order.Finish(OrderStatus.Filled, null, f.At);
             Retire(account, order);
         }
     }

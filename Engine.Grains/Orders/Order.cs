@@ -71,6 +71,74 @@ public sealed class Order
     /// <summary>The direction the watched price must move for this order's trigger to fire.</summary>
     public TriggerDirection FireDirection => OrderRules.FireDirection(Type, Side);
 
+    // How each lifecycle event changes an order, in one place: the shard's Apply (which also moves the order
+    // between trigger books around these calls) and the history read model both use these.
+
+    /// <summary>A pending child armed (<see cref="Events.OrderActivated"/>).</summary>
+    internal void Activate(decimal quantity, decimal? triggerPrice, decimal? price, OrderPhase phase, DateTimeOffset at)
+    {
+        Quantity = quantity;
+        TriggerPrice = triggerPrice;
+        Price = price;
+        Phase = phase;
+        Status = phase is OrderPhase.Resting or OrderPhase.Executing ? OrderStatus.Open : OrderStatus.Untriggered;
+        UpdatedAt = at;
+    }
+
+    /// <summary>Moves to another waiting phase (trailing, confirming, back to waiting) with no other change.</summary>
+    internal void EnterPhase(OrderPhase phase, DateTimeOffset at)
+    {
+        Phase = phase;
+        UpdatedAt = at;
+    }
+
+    /// <summary>The trigger held at <paramref name="price"/>: a limit type rests, any other executes.</summary>
+    internal void Trigger(decimal price, DateTimeOffset at)
+    {
+        TriggeredAt = at;
+        TriggeredPrice = price;
+        UpdatedAt = at;
+        Phase = IsLimitType ? OrderPhase.Resting : OrderPhase.Executing;
+        Status = OrderStatus.Open;
+    }
+
+    /// <summary>Converted to a market order (stop-limit gap fallback): it executes now.</summary>
+    internal void ConvertToMarket(DateTimeOffset at)
+    {
+        Phase = OrderPhase.Executing;
+        Status = OrderStatus.Open;
+        UpdatedAt = at;
+    }
+
+    /// <summary>Adds a fill; true when the order is complete with it (the caller then calls <see cref="Finish"/>).</summary>
+    internal bool AddFill(decimal quantity, decimal price, DateTimeOffset at)
+    {
+        var total = FilledQuantity + quantity;
+        AverageFillPrice = total == 0m ? 0m : (AverageFillPrice * FilledQuantity + price * quantity) / total;
+        FilledQuantity = total;
+        UpdatedAt = at;
+        return Spec.ClosePosition || FilledQuantity >= Quantity || Spec.ReduceOnly;
+    }
+
+    internal void Amend(decimal quantity, decimal? price, decimal? triggerPrice, decimal? callbackRate, decimal? callbackAmount, DateTimeOffset at)
+    {
+        Quantity = quantity;
+        Price = price;
+        TriggerPrice = triggerPrice;
+        CallbackRate = callbackRate;
+        CallbackAmount = callbackAmount;
+        UpdatedAt = at;
+    }
+
+    /// <summary>Ends the order (filled, cancelled, expired, rejected); <paramref name="reason"/> null keeps none.</summary>
+    internal void Finish(OrderStatus status, string? reason, DateTimeOffset at)
+    {
+        Status = status;
+        if (reason is not null) Reason = reason;
+        Phase = OrderPhase.Done;
+        UpdatedAt = at;
+    }
+
     private OrderProgress Progress => _progress ??= new OrderProgress(Spec);
 
     /// <summary>What has changed about an order since it was accepted.</summary>

@@ -161,8 +161,7 @@ public sealed partial class ShardGrains
             {
                 var order = _orders[s.Order];
                 Unindex(order);
-                order.Phase = OrderPhase.Confirming;
-                order.UpdatedAt = e.At;
+                order.EnterPhase(OrderPhase.Confirming, e.At);
                 StartConfirmation(order.Number, new Confirmation(s.Price, s.Until));
                 break;
             }
@@ -171,8 +170,7 @@ public sealed partial class ShardGrains
             {
                 var order = _orders[f.Order];
                 Unindex(order);
-                order.Phase = OrderPhase.Waiting;
-                order.UpdatedAt = e.At;
+                order.EnterPhase(OrderPhase.Waiting, e.At);
                 Index(order);
                 break;
             }
@@ -181,9 +179,7 @@ public sealed partial class ShardGrains
             {
                 var order = _orders[m.Order];
                 Unindex(order);
-                order.Phase = OrderPhase.Executing;
-                order.Status = OrderStatus.Open;
-                order.UpdatedAt = e.At;
+                order.ConvertToMarket(e.At);
                 break;
             }
         }

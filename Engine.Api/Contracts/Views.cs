@@ -39,7 +39,8 @@ public static class Views
             mark is { } m ? p.UnrealizedPnl(m) : 0m, p.LiquidationPrice);
     }
 
-    public static OrderResponse Order(ShardGrains grains, Order o) => new()
+    /// <summary>An order; <paramref name="grains"/> is its live shard, or null for one read from history (finished: no live trigger state).</summary>
+    public static OrderResponse Order(ShardGrains? grains, Order o) => new()
     {
         OrderId = o.Id.ToString(),
         AccountId = o.Account.Value,
@@ -55,7 +56,7 @@ public static class Views
         CallbackRate = o.CallbackRate,
         CallbackAmount = o.CallbackAmount,
         ActivationPrice = o.Spec.ActivationPrice,
-        TrailingExtreme = grains.TrailingExtreme(o),
+        TrailingExtreme = grains?.TrailingExtreme(o),
         TimeInForce = o.Spec.TimeInForce,
         ExpireAt = o.Spec.ExpireAt,
         ReduceOnly = o.Spec.ReduceOnly,
@@ -72,7 +73,7 @@ public static class Views
         CreatedAt = o.CreatedAt,
         UpdatedAt = o.UpdatedAt,
         TriggerConfirmation = o.Spec.TriggerConfirmation is { } wait ? IsoDuration.Format(wait) : null,
-        ConfirmingUntil = grains.ConfirmingUntil(o),
+        ConfirmingUntil = grains?.ConfirmingUntil(o),
         Fallback = o.Spec.Fallback is { } f ? new FallbackResponse(f.After is { } after ? IsoDuration.Format(after) : null, f.WorstPrice, f.Action) : null,
     };
 

@@ -110,13 +110,19 @@ public static class AccountEndpoints
             long afterNumber = 0;
             if (after is not null && !TryFillNumber(id, after, out afterNumber))
                 throw new ProblemException(400, "invalid_after", "after must be a fillId of this account");
+            // With PostgreSQL every fill is in the history read model, paged there; else the recent ones are in memory.
+            var history = silo.History;
             var view = await silo.QueryAsync(id, g => g.FindAccount(id) is { } a
-                ? a.Fills.Where(f => f.Number > afterNumber && (symbol is null || f.Symbol == symbol)).Take(limit ?? 100).Select(f => Views.Fill(id, f)).ToArray()
+                ? history is not null ? [] : a.Fills.Where(f => f.Number > afterNumber && (symbol is null || f.Symbol == symbol)).Take(limit ?? 100).Select(f => Views.Fill(id, f)).ToArray()
                 : null);
-            return view is null ? Problems.NotFound("account not found") : Results.Json(view, ApiJson.Options);
+            if (view is null) return Problems.NotFound("account not found");
+            if (history is null) return Results.Json(view, ApiJson.Options);
+            await silo.CatchUpHistoryAsync(id, http.RequestAborted);
+            var fills = await history.FillsAsync(id, symbol, afterNumber, limit ?? 100, http.RequestAborted);
+            return Results.Json(fills.Select(f => Views.Fill(id, f)).ToArray(), ApiJson.Options);
         })
         .Produces<FillResponse[]>()
-        .WithSummary("Recent fills, oldest first; page with after = the last fillId seen.");
+        .WithSummary("Fills, oldest first (every one with PostgreSQL, else the recent ones); page with after = the last fillId seen and limit (1 to 1000, 100 by default).");
 
         account.MapGet("/events", async (HttpContext http, EngineSilo silo, string accountId, long? after) =>
         {

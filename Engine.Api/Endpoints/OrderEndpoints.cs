@@ -44,24 +44,46 @@ public static class OrderEndpoints
         .Produces<OrderListResponse>(201)
         .WithSummary("Places an order list: oco, oto, bracket or straddle.");
 
-        account.MapGet("/orders", async (HttpContext http, EngineSilo silo, string accountId, string? status, string? symbol, string? bucketId) =>
+        account.MapGet("/orders", async (HttpContext http, EngineSilo silo, string accountId, string? status, string? symbol, string? bucketId,
+            string? after, int? limit) =>
         {
             var id = ApiKeys.RequireAccount(http, silo, accountId, operatorAllowed: true);
             if (status is not (null or "open" or "all")) throw new ProblemException(400, "invalid_status", "status must be open or all");
+            if (limit is < 1 or > 1000) throw new ProblemException(400, "invalid_limit", "limit must be 1 to 1000");
+            long afterNumber = 0;
+            if (after is not null)
+            {
+                if (!OrderId.TryParse(after, out var parsed) || parsed.Value.Account != id)
+                    throw new ProblemException(400, "invalid_after", "after must be an orderId of this account");
+                afterNumber = parsed.Value.Number;
+            }
+
             var all = status == "all";
-            var view = await silo.QueryAsync(id, g =>
+            // With PostgreSQL, finished orders come from the history read model (all of them, paged); open ones always from the shard.
+            var history = all ? silo.History : null;
+            var live = await silo.QueryAsync(id, g =>
             {
                 if (g.FindAccount(id) is not { } a) return null;
-                var numbers = all ? a.LiveOrders.Concat(a.RecentDoneOrders) : a.LiveOrders;
-                return numbers.Distinct().Order()
+                var numbers = all && history is null ? a.LiveOrders.Concat(a.RecentDoneOrders) : a.LiveOrders;
+                return numbers.Where(n => n > afterNumber).Distinct().Order()
                     .Select(n => g.FindOrder(id, n)).OfType<Order>()
                     .Where(o => (symbol is null || o.Symbol == symbol) && (bucketId is null || o.Bucket.Value == bucketId))
-                    .Select(o => Views.Order(g, o)).ToArray();
+                    .Take(limit ?? int.MaxValue)
+                    .Select(o => (o.Number, View: Views.Order(g, o))).ToArray();
             });
-            return view is null ? Problems.NotFound("account not found") : Results.Json(view, ApiJson.Options);
+            if (live is null) return Problems.NotFound("account not found");
+            if (history is null) return Results.Json(live.Select(o => o.View).ToArray(), ApiJson.Options);
+
+            var take = limit ?? 1000;
+            await silo.CatchUpHistoryAsync(id, http.RequestAborted);
+            var finished = await history.FinishedOrdersAsync(id, symbol, bucketId, afterNumber, take, http.RequestAborted);
+            var merged = live.Concat(finished.Select(o => (o.Number, View: Views.Order(null, o))))
+                .OrderBy(o => o.Number).Take(take).Select(o => o.View).ToArray();
+            return Results.Json(merged, ApiJson.Options);
         })
         .Produces<OrderResponse[]>()
-        .WithSummary("Open orders (untriggered or resting), or with status=all also the recent finished ones.");
+        .WithSummary("Open orders (untriggered or resting), or with status=all also finished ones (every one with PostgreSQL, else the recent ones); "
+            + "oldest first, paged with after = the last orderId seen and limit (1 to 1000; with status=all 1000 by default).");
 
         account.MapGet("/orders/{orderId}", async (HttpContext http, EngineSilo silo, string accountId, string orderId) =>
         {

@@ -8,6 +8,7 @@ using Engine.Grains.Events;
 using Engine.Grains.Instruments;
 using Engine.Grains.Orders;
 using Engine.Grains.Risk;
+using Engine.Silo.History;
 using Engine.Silo.Persistence;
 using Engine.Silo.Persistence.Postgres;
 using Engine.Silo.Plans;
@@ -36,6 +37,11 @@ public sealed class EngineSilo : IAsyncDisposable
 
     /// <summary>The engine's PostgreSQL database (schema migrated), or null when it runs on the file store.</summary>
     public NpgsqlDataSource? Database { get; private init; }
+
+    /// <summary>The history read model (fills, finished orders) in PostgreSQL, or null on the file store.</summary>
+    public HistoryReader? History { get; private set; }
+
+    private HistoryProjector? _history;
 
     private EngineSilo(ShardHost[] shards, IJournalStore store, PriceService prices, AccountDirectory directory, AccountEventHub hub,
         InstrumentCatalog instruments, EngineOptions options, TimeProvider time, string operatorKey, FileStream dataLock, ILogger log)
@@ -98,6 +104,7 @@ public sealed class EngineSilo : IAsyncDisposable
             var venue = new PaperVenue(options.Slippage);
             var shardOptions = options.ToShardOptions();
             PlanScheduler? plans = null;
+            HistoryProjector? history = null;
 
             void Publish(IReadOnlyList<SequencedEvent> events)
             {
@@ -108,6 +115,7 @@ public sealed class EngineSilo : IAsyncDisposable
                 }
 
                 hub.Publish(events);
+                history?.Wake();
             }
 
             var shards = new ShardHost[options.Shards];
@@ -137,6 +145,12 @@ public sealed class EngineSilo : IAsyncDisposable
             var silo = new EngineSilo(shards, store, prices, directory, hub, instruments, options, time, operatorKey, dataLock, log) { Database = database };
             try
             {
+                if (database is not null)
+                {
+                    silo._history = history = await HistoryProjector.StartAsync(database, options.Shards, log, ct);
+                    silo.History = new HistoryReader(database);
+                }
+
                 silo._plans = plans = new PlanScheduler(silo, time, loggers);
                 await plans.StartAsync(ct);
             }
@@ -241,6 +255,27 @@ public sealed class EngineSilo : IAsyncDisposable
     /// <summary>Snapshots every shard now.</summary>
     public Task SnapshotAllAsync() => Task.WhenAll(_shards.Select(s => s.SnapshotNowAsync()));
 
+    /// <summary>
+    /// Waits until the history read model holds everything the account's shard has made durable so far: a read
+    /// after an acknowledged command sees that command's fills and orders.
+    /// </summary>
+    public async Task CatchUpHistoryAsync(AccountId account, CancellationToken ct)
+    {
+        if (_history is null) return;
+        var shard = ShardFor(account);
+        try
+        {
+            await _history.WaitForAsync(shard.Index, shard.DurableSequence, ct).WaitAsync(HistoryLagLimit, ct);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new StoreUnavailableException("the history read model is behind the journal (is PostgreSQL reachable?)", ex);
+        }
+    }
+
+    /// <summary>How long a history read waits for the read model to catch up before it answers 503.</summary>
+    private static readonly TimeSpan HistoryLagLimit = TimeSpan.FromSeconds(10);
+
     public int ShardOf(AccountId account) => ShardRouter.ShardOf(account, _shards.Length);
 
     private ShardHost ShardFor(AccountId account) => _shards[ShardOf(account)];
@@ -268,6 +303,7 @@ public sealed class EngineSilo : IAsyncDisposable
         await _clock.DisposeAsync();
         foreach (var shard in _shards) await shard.DisposeAsync();
         await _store.DisposeAsync();
+        if (_history is not null) await _history.DisposeAsync();
         if (Database is not null) await Database.DisposeAsync();
         await _lock.DisposeAsync();
     }

@@ -27,6 +27,7 @@ internal sealed class ShardHost : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private long _eventsSinceSnapshot;
     private long _posted;
+    private long _durable;
     private long _taken;
     private Exception? _fault;
     private Task<long>? _snapshotWrite;
@@ -50,6 +51,9 @@ internal sealed class ShardHost : IAsyncDisposable
     internal ShardGrains Grains { get; }
 
     public bool Faulted => _fault is not null;
+
+    /// <summary>The journal sequence through which this shard's events are durable (and their callers answered or about to be).</summary>
+    public long DurableSequence => Volatile.Read(ref _durable);
 
     /// <summary>Work items waiting in the mailbox (the shard mailbox depth gauge); a single-reader channel cannot count.</summary>
     public int MailboxDepth => (int)Math.Max(0, Volatile.Read(ref _posted) - Volatile.Read(ref _taken));
@@ -77,7 +81,7 @@ internal sealed class ShardHost : IAsyncDisposable
 
         log.LogInformation("shard {Shard}: recovered {Accounts} accounts and {Orders} orders from snapshot {Snapshot} + {Replayed} events in {Elapsed} ms",
             index, grains.Accounts.Count, grains.Orders.Count, after, replayed, watch.ElapsedMilliseconds);
-        var host = new ShardHost(index, grains, journal, store.Snapshots, options, time, log, publish) { _eventsSinceSnapshot = replayed };
+        var host = new ShardHost(index, grains, journal, store.Snapshots, options, time, log, publish) { _eventsSinceSnapshot = replayed, _durable = journal.LastSequence };
         host._loop = Task.Run(host.RunAsync, CancellationToken.None);
         return host;
     }
@@ -196,7 +200,8 @@ internal sealed class ShardHost : IAsyncDisposable
             try
             {
                 var started = Stopwatch.GetTimestamp();
-                await _journal.AppendAsync(batch.Encoder.Records());
+                var last = await _journal.AppendAsync(batch.Encoder.Records());
+                Volatile.Write(ref _durable, last);
                 EngineTelemetry.JournalCommitLatency.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
                 EngineTelemetry.JournalBatchSize.Record(batch.Encoder.Count);
             }

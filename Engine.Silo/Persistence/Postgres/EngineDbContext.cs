@@ -1,11 +1,12 @@
+using Engine.Silo.History;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace Engine.Silo.Persistence.Postgres;
 
 /// <summary>
-/// The engine's one EF Core model of its PostgreSQL database: the journal and snapshot tables and the
-/// shared node settings (<c>engine_meta</c>). EF owns the schema (hand-written migrations under
+/// The engine's one EF Core model of its PostgreSQL database: the journal and snapshot tables, the
+/// shared node settings (<c>engine_meta</c>) and the history read model (<c>history_*</c>, fed from the journal). EF owns the schema (hand-written migrations under
 /// <c>Migrations/</c>, applied on start); the journal's hot path reads and writes with plain Npgsql
 /// (binary COPY), not through the change tracker.
 /// </summary>
@@ -16,6 +17,10 @@ public sealed class EngineDbContext(DbContextOptions<EngineDbContext> options) :
     public DbSet<SnapshotHeader> Snapshots => Set<SnapshotHeader>();
     public DbSet<SnapshotChunk> SnapshotChunks => Set<SnapshotChunk>();
     public DbSet<EngineMeta> Meta => Set<EngineMeta>();
+    public DbSet<OrderHistoryRow> OrderHistory => Set<OrderHistoryRow>();
+    public DbSet<FillHistoryRow> FillHistory => Set<FillHistoryRow>();
+    public DbSet<PlanHistoryRow> PlanHistory => Set<PlanHistoryRow>();
+    public DbSet<HistoryCheckpoint> HistoryCheckpoints => Set<HistoryCheckpoint>();
 
     /// <summary>A context on <paramref name="dataSource"/> (migrations, settings; not the journal's hot path).</summary>
     public static EngineDbContext Create(NpgsqlDataSource dataSource) =>
@@ -69,6 +74,8 @@ public sealed class EngineDbContext(DbContextOptions<EngineDbContext> options) :
             e.Property(x => x.Key).HasColumnName("key");
             e.Property(x => x.Value).HasColumnName("value");
         });
+
+        HistoryModel.Configure(model);
     }
 }
 

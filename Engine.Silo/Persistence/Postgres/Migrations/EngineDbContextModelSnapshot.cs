@@ -18,6 +18,72 @@ public sealed class EngineDbContextModelSnapshot : ModelSnapshot
 
         NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+        modelBuilder.Entity("Engine.Silo.History.FillHistoryRow", b =>
+        {
+            b.Property<string>("AccountId").HasColumnType("text").HasColumnName("account_id");
+            b.Property<long>("Number").HasColumnType("bigint").HasColumnName("number");
+            b.Property<DateTimeOffset>("At").HasColumnType("timestamp with time zone").HasColumnName("at");
+            b.Property<string>("BucketId").IsRequired().HasColumnType("text").HasColumnName("bucket_id");
+            b.Property<decimal>("Fee").HasColumnType("numeric").HasColumnName("fee");
+            b.Property<short>("Liquidity").HasColumnType("smallint").HasColumnName("liquidity");
+            b.Property<long?>("OrderNumber").HasColumnType("bigint").HasColumnName("order_number");
+            b.Property<decimal>("Price").HasColumnType("numeric").HasColumnName("price");
+            b.Property<decimal>("Quantity").HasColumnType("numeric").HasColumnName("quantity");
+            b.Property<decimal>("RealizedPnl").HasColumnType("numeric").HasColumnName("realized_pnl");
+            b.Property<short>("Side").HasColumnType("smallint").HasColumnName("side");
+            b.Property<string>("Symbol").IsRequired().HasColumnType("text").HasColumnName("symbol");
+            b.HasKey("AccountId", "Number");
+            b.HasIndex("AccountId", "Symbol", "Number");
+            b.ToTable("history_fills");
+        });
+
+        modelBuilder.Entity("Engine.Silo.History.HistoryCheckpoint", b =>
+        {
+            b.Property<int>("Shard").HasColumnType("integer").HasColumnName("shard");
+            b.Property<long>("Sequence").HasColumnType("bigint").HasColumnName("sequence");
+            b.HasKey("Shard");
+            b.ToTable("history_checkpoints");
+        });
+
+        modelBuilder.Entity("Engine.Silo.History.OrderHistoryRow", b =>
+        {
+            b.Property<string>("AccountId").HasColumnType("text").HasColumnName("account_id");
+            b.Property<long>("Number").HasColumnType("bigint").HasColumnName("number");
+            b.Property<byte[]>("Accepted").IsRequired().HasColumnType("bytea").HasColumnName("accepted");
+            b.Property<decimal>("AverageFillPrice").HasColumnType("numeric").HasColumnName("average_fill_price");
+            b.Property<string>("BucketId").IsRequired().HasColumnType("text").HasColumnName("bucket_id");
+            b.Property<decimal?>("CallbackAmount").HasColumnType("numeric").HasColumnName("callback_amount");
+            b.Property<decimal?>("CallbackRate").HasColumnType("numeric").HasColumnName("callback_rate");
+            b.Property<DateTimeOffset>("CreatedAt").HasColumnType("timestamp with time zone").HasColumnName("created_at");
+            b.Property<decimal>("FilledQuantity").HasColumnType("numeric").HasColumnName("filled_quantity");
+            b.Property<short>("Phase").HasColumnType("smallint").HasColumnName("phase");
+            b.Property<decimal?>("Price").HasColumnType("numeric").HasColumnName("price");
+            b.Property<decimal>("Quantity").HasColumnType("numeric").HasColumnName("quantity");
+            b.Property<string>("Reason").HasColumnType("text").HasColumnName("reason");
+            b.Property<short>("Status").HasColumnType("smallint").HasColumnName("status");
+            b.Property<string>("Symbol").IsRequired().HasColumnType("text").HasColumnName("symbol");
+            b.Property<decimal?>("TriggerPrice").HasColumnType("numeric").HasColumnName("trigger_price");
+            b.Property<DateTimeOffset?>("TriggeredAt").HasColumnType("timestamp with time zone").HasColumnName("triggered_at");
+            b.Property<decimal?>("TriggeredPrice").HasColumnType("numeric").HasColumnName("triggered_price");
+            b.Property<DateTimeOffset>("UpdatedAt").HasColumnType("timestamp with time zone").HasColumnName("updated_at");
+            b.HasKey("AccountId", "Number");
+            b.ToTable("history_orders");
+        });
+
+        modelBuilder.Entity("Engine.Silo.History.PlanHistoryRow", b =>
+        {
+            b.Property<int>("Shard").HasColumnType("integer").HasColumnName("shard");
+            b.Property<long>("Sequence").HasColumnType("bigint").HasColumnName("sequence");
+            b.Property<string>("AccountId").IsRequired().HasColumnType("text").HasColumnName("account_id");
+            b.Property<DateTimeOffset>("At").HasColumnType("timestamp with time zone").HasColumnName("at");
+            b.Property<string>("Detail").IsRequired().HasColumnType("jsonb").HasColumnName("detail");
+            b.Property<string>("PlanId").IsRequired().HasColumnType("text").HasColumnName("plan_id");
+            b.Property<string>("Type").IsRequired().HasColumnType("text").HasColumnName("type");
+            b.HasKey("Shard", "Sequence");
+            b.HasIndex("AccountId", "PlanId");
+            b.ToTable("history_plan_events");
+        });
+
         modelBuilder.Entity("Engine.Silo.Persistence.Postgres.EngineMeta", b =>
         {
             b.Property<string>("Key").HasColumnType("text").HasColumnName("key");

@@ -55,11 +55,18 @@ app.UseMiddleware<ErrorMiddleware>();
 app.UseStatusCodePages(context => Problems.ForBareStatus(context.HttpContext));
 app.MapOpenApi();
 
+// Liveness: the process serves requests (also while it recovers). Readiness: recovery has finished, every
+// shard can journal, and the store answers.
 app.MapGet("/health/live", () => Results.Ok(new { status = "live" })).WithTags("Health").ExcludeFromDescription();
-app.MapGet("/health/ready", (EngineHostedService engine) =>
-    engine.Started && engine.Silo.Healthy
+app.MapGet("/health/ready", async (EngineHostedService engine, CancellationToken ct) =>
+{
+    if (!engine.Started) return Results.Json(new { status = "starting" }, statusCode: 503);
+    var silo = engine.Silo;
+    if (!silo.Healthy) return Results.Json(new { status = "recovering" }, statusCode: 503);
+    return await silo.StoreAnswersAsync(ct)
         ? Results.Ok(new { status = "ready" })
-        : Results.Json(new { status = "unavailable" }, statusCode: 503)).WithTags("Health").ExcludeFromDescription();
+        : Results.Json(new { status = "storeUnavailable" }, statusCode: 503);
+}).WithTags("Health").ExcludeFromDescription();
 
 OperatorEndpoints.Map(app);
 MarketEndpoints.Map(app);

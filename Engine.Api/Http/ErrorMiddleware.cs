@@ -15,6 +15,11 @@ public sealed class ErrorMiddleware(RequestDelegate next, ILogger<ErrorMiddlewar
         {
             await Problems.Of(ex.Status, ex.Code, ex.Message).ExecuteAsync(http);
         }
+        catch (EngineStartingException ex) when (!http.Response.HasStarted)
+        {
+            http.Response.Headers.RetryAfter = "1";
+            await Problems.Of(503, "engine_starting", ex.Message).ExecuteAsync(http);
+        }
         catch (StoreUnavailableException ex) when (!http.Response.HasStarted)
         {
             log.LogWarning("{Message}", ex.Message);

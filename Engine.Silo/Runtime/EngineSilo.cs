@@ -70,6 +70,26 @@ public sealed class EngineSilo : IAsyncDisposable
     public string OperatorKey { get; }
     public int ShardCount => _shards.Length;
 
+    /// <summary>
+    /// Whether the store answers now: PostgreSQL runs a trivial query within two seconds; the file store is the
+    /// data folder this process holds locked, and its failures show as a faulted shard instead.
+    /// </summary>
+    public async Task<bool> StoreAnswersAsync(CancellationToken ct)
+    {
+        if (Database is null) return true;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(2));
+            await using var command = Database.CreateCommand("SELECT 1");
+            return await command.ExecuteScalarAsync(timeout.Token) is 1;
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or OperationCanceledException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>True while every shard can journal.</summary>
     public bool Healthy => _shards.All(s => !s.Faulted);
 

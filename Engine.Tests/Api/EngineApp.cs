@@ -9,6 +9,8 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Engine.Api;
 
 namespace Engine.Tests.Api;
 
@@ -86,6 +88,14 @@ public class EngineApp : WebApplicationFactory<Program>
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Clock);
         });
+    }
+
+    /// <summary>The engine recovers in the background while the server already answers; tests start once it is ready.</summary>
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        var host = base.CreateHost(builder);
+        host.Services.GetRequiredService<EngineHostedService>().Ready.WaitAsync(TimeSpan.FromSeconds(120)).GetAwaiter().GetResult();
+        return host;
     }
 
     public override async ValueTask DisposeAsync()

@@ -201,7 +201,7 @@ internal sealed class EngineProcess : IAsyncDisposable
         if (line is null) return;
         _output.Enqueue(line);
         _echo(line);
-        // The host logs this once every shard has recovered and the server listens.
+        // The host logs this once the server listens; the engine recovers in the background after it.
         if (line.Contains("Application started", StringComparison.Ordinal)) _started.TrySetResult();
     }
 
@@ -220,10 +220,21 @@ internal sealed class EngineProcess : IAsyncDisposable
         if (first != _started.Task)
             throw new Xunit.Sdk.XunitException($"the engine was not ready after {ReadyTimeout.TotalSeconds} s:\n{string.Join('\n', _output)}");
 
+        // Live at once, ready once recovery has finished: poll readiness (the process may also exit meanwhile).
         using var probe = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(5) };
-        using var response = await probe.GetAsync("/health/ready");
-        if (response.StatusCode != HttpStatusCode.OK)
-            throw new Xunit.Sdk.XunitException($"the engine started but /health/ready answered {(int)response.StatusCode}:\n{string.Join('\n', _output)}");
+        var status = HttpStatusCode.ServiceUnavailable;
+        while (clock.Elapsed < ReadyTimeout && !exited.IsCompleted)
+        {
+            using (var live = await probe.GetAsync("/health/live"))
+                if (live.StatusCode != HttpStatusCode.OK)
+                    throw new Xunit.Sdk.XunitException($"the engine listens but /health/live answered {(int)live.StatusCode}:\n{string.Join('\n', _output)}");
+            using (var response = await probe.GetAsync("/health/ready")) status = response.StatusCode;
+            if (status == HttpStatusCode.OK) break;
+            await Task.Delay(50);
+        }
+
+        if (status != HttpStatusCode.OK)
+            throw new Xunit.Sdk.XunitException($"the engine listens but /health/ready answered {(int)status}:\n{string.Join('\n', _output)}");
         _echo($"engine pid {_process.Id} ready after {clock.ElapsedMilliseconds} ms");
     }
 

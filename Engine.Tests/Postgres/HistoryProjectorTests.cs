@@ -102,6 +102,19 @@ public sealed class HistoryProjectorTests(PostgresFixture postgres)
         }
 
         Assert.True(compared > 500, $"only {compared} orders and fills compared");
+
+        // Positions over time end where the shard's positions are now.
+        var open = new Dictionary<(string, string, string), decimal>();
+        await using (var command = db.CreateCommand(
+            "SELECT DISTINCT ON (account_id, bucket_id, symbol) account_id, bucket_id, symbol, quantity FROM history_positions " +
+            "ORDER BY account_id, bucket_id, symbol, fill_number DESC"))
+        await using (var rows = await command.ExecuteReaderAsync())
+            while (await rows.ReadAsync())
+                if (rows.GetDecimal(3) != 0m) open[(rows.GetString(0), rows.GetString(1), rows.GetString(2))] = rows.GetDecimal(3);
+        var positions = workload.Shard.Accounts.Values.SelectMany(a => a.Buckets.SelectMany(b => b.Positions.Values.Select(p =>
+            KeyValuePair.Create((a.Id.Value, b.Id.Value, p.Symbol), p.Quantity)))).ToDictionary();
+        Assert.NotEmpty(positions);
+        Assert.Equal(positions.OrderBy(p => p.Key), open.OrderBy(p => p.Key));
     }
 
     private static string Json<T>(T value) => JsonSerializer.Serialize(value, ApiJson.Options);

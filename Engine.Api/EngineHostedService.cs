@@ -20,7 +20,7 @@ public sealed class EngineHostedService(IOptions<EngineOptions> options, TimePro
     {
         _silo = await EngineSilo.StartAsync(options.Value, time, loggers, ct: cancellationToken);
         loggers.CreateLogger("Engine").LogInformation("engine started: {Shards} shards, data in {Data}", _silo.ShardCount,
-            Path.GetFullPath(options.Value.DataDirectory));
+            _silo.Database is null ? Path.GetFullPath(options.Value.DataDirectory) : "PostgreSQL");
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -116,8 +116,10 @@ internal sealed class PostgresShardJournal : IShardJournal
         }
         catch
         {
-            // The server may or may not have committed: only a reopen (reading the table) can tell.
+            // The server may or may not have committed: only a reopen (reading the table) can tell. Idle pooled
+            // connections are likely dead too (a restarted server): drop them so the reopen dials afresh.
             _broken = true;
+            _dataSource.Clear();
             throw;
         }
 

@@ -24,6 +24,28 @@ internal static class BenchPostgres
     public static async Task<string> NewDatabaseAsync(string purpose) =>
         await (await ServerAsync()).CreateDatabaseAsync($"bench_{purpose}_{Interlocked.Increment(ref _databases)}");
 
+    /// <summary>A copy of a database nobody is connected to (as copying a data folder).</summary>
+    public static async Task<string> CopyDatabaseAsync(string connectionString, string purpose)
+    {
+        var template = new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Database!;
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        return await (await ServerAsync()).CreateDatabaseAsync($"bench_{purpose}_{Interlocked.Increment(ref _databases)}", template);
+    }
+
+    public static async Task DropDatabaseAsync(string connectionString)
+    {
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        await (await ServerAsync()).DropDatabaseAsync(new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Database!);
+    }
+
+    /// <summary>Bytes PostgreSQL uses for a table (with its indexes and TOAST).</summary>
+    public static async Task<long> TableBytesAsync(string connectionString, string table)
+    {
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(connectionString);
+        await using var command = dataSource.CreateCommand($"SELECT pg_total_relation_size('{table}')");
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     public static async Task StopAsync()
     {
         if (_server is not null) await _server.DisposeAsync();

@@ -49,6 +49,10 @@ internal sealed class BenchArgs
         recovery:
           --shards N            shards of the engine that is recovered                   [1]
 
+        journal, recovery:
+          --store S             file | postgres | both: the engine's store; postgres starts a
+                                throwaway PostgreSQL server (initdb, fsync on) for the run  [file]
+
         experiments (not in all): probe-place, probe-fire, probe-trailing (costs behind the report's hot spots)
 
         general:
@@ -78,6 +82,7 @@ internal sealed class BenchArgs
     public int? HttpShards { get; private set; }
     public bool Wrk { get; private set; } = true;
     public int Shards { get; private set; } = 1;
+    public string[] Stores { get; private set; } = ["file"];
     public string DataRoot { get; private set; } = Path.GetTempPath();
     public bool KeepData { get; private set; }
     public bool Verbose { get; private set; }
@@ -140,6 +145,15 @@ internal sealed class BenchArgs
                     case "--http-shards": a.HttpShards = Int(); break;
                     case "--no-wrk": a.Wrk = false; break;
                     case "--shards": a.Shards = Int(); break;
+                    case "--store":
+                        a.Stores = Next() switch
+                        {
+                            "file" => ["file"],
+                            "postgres" => ["postgres"],
+                            "both" => ["file", "postgres"],
+                            _ => throw new ArgumentException("--store is file, postgres or both"),
+                        };
+                        break;
                     case "--data-root": a.DataRoot = Next(); break;
                     case "--keep-data": a.KeepData = true; break;
                     case "--verbose": a.Verbose = true; break;

@@ -7,7 +7,8 @@ using Engine.Silo.Runtime;
 namespace Engine.Bench;
 
 /// <summary>
-/// Workload 2: durable placements per second through ONE shard into the file journal. Each repetition
+/// Workload 2: durable placements per second through ONE shard into the file journal (or PostgreSQL, or both
+/// one after the other in the same run: --store). Each repetition
 /// starts a fresh EngineSilo (Shards = 1, temporary data folder, simulated feed off, other options at
 /// the engine's defaults), opens the accounts, and then N callers each keep one
 /// SendAsync(PlaceOrder) in flight: stop orders far from any price, so none fires. A placement
@@ -17,43 +18,63 @@ internal static class JournalWorkload
 {
     public static async Task RunAsync(BenchArgs a, Report report)
     {
-        Console.WriteLine($"durable placements through ONE shard into the file journal; {a.Concurrency} in flight; "
+        foreach (var store in a.Stores)
+        {
+            if (store != a.Stores[0]) Console.WriteLine();
+            await RunStoreAsync(a, report, store);
+        }
+
+        ShardThreadCost(a);
+    }
+
+    private static string Describe(string store) => store == "postgres" ? "PostgreSQL (binary COPY per group commit)" : "the file journal";
+
+    private static async Task RunStoreAsync(BenchArgs a, Report report, string store)
+    {
+        Console.WriteLine($"durable placements through ONE shard into {Describe(store)}; {a.Concurrency} in flight; "
             + $"{a.JournalWarmup:0.#} s warm-up + {a.Seconds:0.#} s measured per repetition; {a.Accounts:N0} accounts; fresh engine per repetition");
         var rates = new List<double>();
+        var eventRates = new List<double>();
         var p50s = new List<double>();
         var p99s = new List<double>();
-        var table = new Table("rep", "in flight", "placements/s", "ack p50", "ack p99", "ack p99.9", "max", "events/commit", "append ms", "snapshots in window");
+        var table = new Table("rep", "in flight", "placements/s", "events/s", "ack p50", "ack p99", "ack p99.9", "max", "events/commit", "append ms", "snapshots in window");
         for (var rep = 0; rep < a.Reps; rep++)
         {
-            var r = await OneRunAsync(a, a.Concurrency, rep);
+            var r = await OneRunAsync(a, store, a.Concurrency, rep);
             rates.Add(r.Rate);
+            eventRates.Add(r.Counters.Records / a.Seconds);
             p50s.Add(r.P50);
             p99s.Add(r.P99);
-            table.Row(rep + 1, a.Concurrency, Stats.Rate(r.Rate), Stats.Us(r.P50), Stats.Us(r.P99), Stats.Us(r.P999), Stats.Us(r.Max), r.Batch, r.Append, r.Snapshots);
+            table.Row(rep + 1, a.Concurrency, Stats.Rate(r.Rate), Stats.Rate(r.Counters.Records / a.Seconds), Stats.Us(r.P50), Stats.Us(r.P99), Stats.Us(r.P999), Stats.Us(r.Max), r.Batch, r.Append, r.Snapshots);
         }
 
         table.Print();
         var median = Stats.Median(rates);
-        Console.WriteLine($"median of {a.Reps}: {Stats.Rate(median)} (range {Stats.Range(rates, Stats.Rate)}), ack p50 {Stats.Us(Stats.Median(p50s))}, p99 {Stats.Us(Stats.Median(p99s))}");
-        report.Add("journal", $"durable placements/s, 1 shard, {a.Concurrency} in flight", Stats.Rate(median), ">= 200,000/s", median >= 200_000);
-        report.Add("journal", "ack latency p50 / p99", $"{Stats.Us(Stats.Median(p50s))} / {Stats.Us(Stats.Median(p99s))}");
+        var events = Stats.Median(eventRates);
+        var name = store == "postgres" ? "journal (PostgreSQL)" : "journal";
+        Console.WriteLine($"median of {a.Reps}: {Stats.Rate(median)} placements, {Stats.Rate(events)} journaled events (range {Stats.Range(rates, Stats.Rate)}), "
+            + $"ack p50 {Stats.Us(Stats.Median(p50s))}, p99 {Stats.Us(Stats.Median(p99s))}");
+        if (store == "postgres")
+            report.Add(name, $"journaled events/s into PostgreSQL, 1 shard, {a.Concurrency} in flight", Stats.Rate(events), ">= 100,000/s", events >= 100_000);
+        else
+            report.Add(name, $"durable placements/s, 1 shard, {a.Concurrency} in flight", Stats.Rate(median), ">= 200,000/s", median >= 200_000);
+        report.Add(name, "  journaled events/s", Stats.Rate(events));
+        report.Add(name, "ack latency p50 / p99", $"{Stats.Us(Stats.Median(p50s))} / {Stats.Us(Stats.Median(p99s))}");
 
         if (a.Sweep.Length > 0)
         {
             Console.WriteLine();
             Console.WriteLine("in-flight sweep (1 repetition each): group commit makes throughput follow the batch size");
-            var sweep = new Table("in flight", "placements/s", "ack p50", "ack p99", "events/commit", "append ms", "snapshots in window");
+            var sweep = new Table("in flight", "placements/s", "events/s", "ack p50", "ack p99", "events/commit", "append ms", "snapshots in window");
             foreach (var c in a.Sweep)
             {
-                var r = await OneRunAsync(a, c, -1);
-                sweep.Row(c, Stats.Rate(r.Rate), Stats.Us(r.P50), Stats.Us(r.P99), r.Batch, r.Append, r.Snapshots);
-                report.Add("journal", $"  sweep: {c} in flight", $"{Stats.Rate(r.Rate)}, p99 {Stats.Us(r.P99)}");
+                var r = await OneRunAsync(a, store, c, -1);
+                sweep.Row(c, Stats.Rate(r.Rate), Stats.Rate(r.Counters.Records / a.Seconds), Stats.Us(r.P50), Stats.Us(r.P99), r.Batch, r.Append, r.Snapshots);
+                report.Add(name, $"  sweep: {c} in flight", $"{Stats.Rate(r.Rate)}, p99 {Stats.Us(r.P99)}");
             }
 
             sweep.Print();
         }
-
-        ShardThreadCost(a);
     }
 
     /// <summary>
@@ -116,12 +137,14 @@ internal static class JournalWorkload
         if (wait > 0) await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency));
     }
 
-    private static async Task<RunResult> OneRunAsync(BenchArgs a, int concurrency, int rep)
+    private static async Task<RunResult> OneRunAsync(BenchArgs a, string store, int concurrency, int rep)
     {
         var dir = SiloHarness.NewDirectory(a, "journal");
         try
         {
-            var harness = await SiloHarness.StartAsync(SiloHarness.Options(dir, shards: 1, snapshotEvery: new Engine.Silo.EngineOptions().SnapshotEveryEvents), a.Verbose);
+            var options = SiloHarness.Options(dir, shards: 1, snapshotEvery: new Engine.Silo.EngineOptions().SnapshotEveryEvents);
+            if (store == "postgres") options.ConnectionString = await BenchPostgres.NewDatabaseAsync("journal");
+            var harness = await SiloHarness.StartAsync(options, a.Verbose);
             await using (harness)
             {
                 await harness.OpenAccountsAsync(a.Accounts);

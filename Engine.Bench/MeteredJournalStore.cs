@@ -4,10 +4,10 @@ using Engine.Silo.Persistence;
 namespace Engine.Bench;
 
 /// <summary>
-/// The real <see cref="FileJournalStore"/> with counters around it: group commits, records, bytes, time
+/// The engine's real store (the file journal or PostgreSQL) with counters around it: group commits, records, bytes, time
 /// spent inside AppendAsync (write + fsync) and inside snapshot saves. Adds two timestamps per commit.
 /// </summary>
-internal sealed class MeteredJournalStore(FileJournalStore inner) : IJournalStore
+internal sealed class MeteredJournalStore(IJournalStore inner) : IJournalStore
 {
     private readonly MeteredSnapshots _snapshots = new(inner.Snapshots);
     private long _commits;

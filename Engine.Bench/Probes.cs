@@ -9,10 +9,13 @@ namespace Engine.Bench;
 /// </summary>
 internal static class Probes
 {
-    public static Task RunAsync(BenchArgs a, string name)
+    public static async Task RunAsync(BenchArgs a, string name)
     {
         switch (name)
         {
+            case "probe-pg-append":
+                await PostgresAppendProbeAsync();
+                break;
             case "probe-place":
             {
                 var orders = OrderMix.Generate(a.Orders, a.Accounts, a.Seed);
@@ -37,8 +40,32 @@ internal static class Probes
             default:
                 throw new ArgumentException($"unknown probe {name}");
         }
+    }
 
-        return Task.CompletedTask;
+    /// <summary>The PostgreSQL journal alone: one shard appending fixed batches of 70-byte records back to back.</summary>
+    private static async Task PostgresAppendProbeAsync()
+    {
+        var connectionString = await BenchPostgres.NewDatabaseAsync("probe");
+        await using var store = await Engine.Silo.Persistence.Postgres.PostgresJournalStore.OpenAsync(connectionString);
+        await using var journal = await store.OpenShardAsync(0);
+        foreach (var batch in new[] { 100, 1000, 4000 })
+        {
+            var records = Enumerable.Range(0, batch).Select(_ => (ReadOnlyMemory<byte>)new byte[70]).ToArray();
+            var watch = Stopwatch.StartNew();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            long rows = 0;
+            var appends = 0;
+            while (watch.Elapsed.TotalSeconds < 4)
+            {
+                await journal.AppendAsync(records);
+                rows += batch;
+                appends++;
+            }
+
+            var used = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+            Console.WriteLine($"batch {batch}: {rows / watch.Elapsed.TotalSeconds:N0} records/s, {watch.Elapsed.TotalMilliseconds / appends:N2} ms per append, "
+                + $"bench process {used / watch.Elapsed.TotalSeconds:N2} cores");
+        }
     }
 }
 

@@ -64,6 +64,7 @@ foreach (var workload in workloads)
     GC.WaitForPendingFinalizers();
 }
 
+await BenchPostgres.StopAsync();
 Console.WriteLine();
 report.PrintSummary(total.Elapsed);
 return failed ? 1 : 0;

@@ -18,6 +18,106 @@ internal static class RecoveryWorkload
 {
     public static async Task RunAsync(BenchArgs a, Report report)
     {
+        foreach (var store in a.Stores)
+        {
+            if (store == "postgres") await RunPostgresAsync(a, report);
+            else await RunFileAsync(a, report);
+        }
+    }
+
+    /// <summary>
+    /// The same on PostgreSQL: the state is built through SendAsync into a database; a copy of the database
+    /// before the snapshot (the journal only) is taken as a template; each repetition times StartAsync on (a) a
+    /// fresh copy of that and (b) the database with the snapshot.
+    /// </summary>
+    private static async Task RunPostgresAsync(BenchArgs a, Report report)
+    {
+        Console.WriteLine($"recovery from PostgreSQL of {a.Orders:N0} resting orders ({a.Accounts:N0} accounts, {a.Shards} shard(s)); build through SendAsync, then time EngineSilo.StartAsync");
+        var dir = SiloHarness.NewDirectory(a, "recovery-pg");
+        var built = await BenchPostgres.NewDatabaseAsync("recovery");
+        string? journalOnly = null;
+        try
+        {
+            long journalRecords;
+            double snapshotSeconds;
+            var build = SiloHarness.Options(dir, a.Shards, snapshotEvery: long.MaxValue);
+            build.ConnectionString = built;
+            var harness = await SiloHarness.StartAsync(build, a.Verbose);
+            await using (harness)
+            {
+                await harness.OpenAccountsAsync(a.Accounts);
+                await harness.PrimePricesAsync();
+                var orders = OrderMix.Generate(a.Orders, a.Accounts, a.Seed);
+                var took = await harness.PlaceAsync(orders, a.Accounts, concurrency: 1024);
+                await harness.DrainAsync();
+                journalRecords = harness.Journal.Read().Records;
+                Console.WriteLine($"build: {orders.Length:N0} orders through SendAsync into PostgreSQL in {took.TotalSeconds:F1} s; {journalRecords:N0} journal records");
+                orders = null;
+
+                // Everything acknowledged is durable: the journal as it stands is copied into its own database.
+                journalOnly = await BenchPostgres.NewDatabaseAsync("recovery_journal");
+                await CopyJournalAsync(built, journalOnly);
+                var watch = Stopwatch.StartNew();
+                await harness.Silo.SnapshotAllAsync();
+                snapshotSeconds = watch.Elapsed.TotalSeconds;
+            }
+
+            var journalBytes = await BenchPostgres.TableBytesAsync(journalOnly, "journal");
+            var snapshotBytes = await BenchPostgres.TableBytesAsync(built, "snapshot_chunks");
+            Console.WriteLine($"journal only: {Stats.Bytes(journalBytes)} in the journal table ({journalBytes / Math.Max(1, journalRecords):N0} B/record with index); "
+                + $"snapshot: {Stats.Bytes(snapshotBytes)} ({snapshotBytes / (double)a.Orders:N0} B/order), written by SnapshotAllAsync in {snapshotSeconds:F2} s");
+
+            var fromJournal = new List<double>();
+            var fromSnapshot = new List<double>();
+            var table = new Table("rep", "(a) journal only: StartAsync", "(b) snapshot: StartAsync", "engine log (b)");
+            for (var rep = 0; rep < a.Reps; rep++)
+            {
+                var copy = await BenchPostgres.CopyDatabaseAsync(journalOnly, "recovery_copy");
+                var (ta, _, _) = await TimeStartAsync(a, dir, a.Orders, copy);
+                await BenchPostgres.DropDatabaseAsync(copy);
+                var (tb, _, log) = await TimeStartAsync(a, dir, a.Orders, built);
+                fromJournal.Add(ta);
+                fromSnapshot.Add(tb);
+                table.Row(rep + 1, Stats.Ms(ta * 1000), Stats.Ms(tb * 1000), log);
+            }
+
+            table.Print();
+            var ja = Stats.Median(fromJournal);
+            var sb = Stats.Median(fromSnapshot);
+            Console.WriteLine($"median of {a.Reps}: (a) journal only {ja:F2} s, (b) snapshot {sb:F2} s; target < 10 s");
+            report.Add("recovery (PostgreSQL)", $"(a) StartAsync from journal only, {a.Orders:N0} orders", $"{ja:F2} s", "< 10 s", ja < 10);
+            report.Add("recovery (PostgreSQL)", $"(b) StartAsync from snapshot, {a.Orders:N0} orders", $"{sb:F2} s", "< 10 s", sb < 10);
+            report.Add("recovery (PostgreSQL)", "  snapshot write (SnapshotAllAsync)", $"{snapshotSeconds:F2} s, {Stats.Bytes(snapshotBytes)}");
+        }
+        finally
+        {
+            if (journalOnly is not null) await BenchPostgres.DropDatabaseAsync(journalOnly);
+            await BenchPostgres.DropDatabaseAsync(built);
+            SiloHarness.DeleteDirectory(a, dir);
+        }
+    }
+
+    /// <summary>Copies the settings and the journal of a running engine's database into an empty one (binary COPY).</summary>
+    private static async Task CopyJournalAsync(string from, string to)
+    {
+        await using (var migrated = await Engine.Silo.Persistence.Postgres.EngineDatabase.OpenAsync(to))
+        {
+        }
+
+        await using var source = new Npgsql.NpgsqlConnection(from);
+        await using var target = new Npgsql.NpgsqlConnection(to);
+        await source.OpenAsync();
+        await target.OpenAsync();
+        foreach (var table in new[] { "engine_meta", "journal_shards", "journal" })
+        {
+            await using var reader = await source.BeginRawBinaryCopyAsync($"COPY {table} TO STDOUT (FORMAT BINARY)");
+            await using var writer = await target.BeginRawBinaryCopyAsync($"COPY {table} FROM STDIN (FORMAT BINARY)");
+            await reader.CopyToAsync(writer);
+        }
+    }
+
+    private static async Task RunFileAsync(BenchArgs a, Report report)
+    {
         Console.WriteLine($"recovery of {a.Orders:N0} resting orders ({a.Accounts:N0} accounts, {a.Shards} shard(s)); build through SendAsync, then time EngineSilo.StartAsync; warm page cache");
         var built = SiloHarness.NewDirectory(a, "recovery");
         var journalOnly = built + "-journal";
@@ -88,7 +188,7 @@ internal static class RecoveryWorkload
     }
 
     /// <summary>Times StartAsync; returns seconds, managed heap growth per order, and the engine's recovery log line.</summary>
-    private static async Task<(double Seconds, double BytesPerOrder, string Log)> TimeStartAsync(BenchArgs a, string dir, int orders)
+    private static async Task<(double Seconds, double BytesPerOrder, string Log)> TimeStartAsync(BenchArgs a, string dir, int orders, string? connectionString = null)
     {
         // A disposed engine stays reachable for a moment (its last callbacks): let it go first.
         for (var i = 0; i < 3; i++)
@@ -100,7 +200,9 @@ internal static class RecoveryWorkload
 
         var before = GC.GetTotalMemory(true);
         var watch = Stopwatch.StartNew();
-        var harness = await SiloHarness.StartAsync(SiloHarness.Options(dir, a.Shards, snapshotEvery: long.MaxValue), a.Verbose);
+        var options = SiloHarness.Options(dir, a.Shards, snapshotEvery: long.MaxValue);
+        options.ConnectionString = connectionString;
+        var harness = await SiloHarness.StartAsync(options, a.Verbose);
         var seconds = watch.Elapsed.TotalSeconds;
         await using (harness)
         {

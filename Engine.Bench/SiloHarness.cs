@@ -9,7 +9,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Engine.Bench;
 
-/// <summary>A real <see cref="EngineSilo"/> over the file journal in a temporary data folder.</summary>
+/// <summary>
+/// A real <see cref="EngineSilo"/> over the file journal in a temporary data folder, or over PostgreSQL when the
+/// options carry a connection string (a database of the bench's throwaway server).
+/// </summary>
 internal sealed class SiloHarness : IAsyncDisposable
 {
     public const string OperatorKey = "bench-operator-key";
@@ -45,7 +48,10 @@ internal sealed class SiloHarness : IAsyncDisposable
         var logs = new LogCollector(verbose);
         var loggers = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Information));
         // The engine's own store (as EngineSilo would create it), with counters around it.
-        var journal = new MeteredJournalStore(new FileJournalStore(Path.GetFullPath(options.DataDirectory), line => logs.Warn(line)));
+        IJournalStore store = options.ConnectionString is { } connectionString
+            ? await Engine.Silo.Persistence.Postgres.PostgresJournalStore.OpenAsync(connectionString)
+            : new FileJournalStore(Path.GetFullPath(options.DataDirectory), line => logs.Warn(line));
+        var journal = new MeteredJournalStore(store);
         var silo = await EngineSilo.StartAsync(options, TimeProvider.System, loggers, store: journal);
         return new SiloHarness(silo, options.DataDirectory, logs, loggers, journal);
     }

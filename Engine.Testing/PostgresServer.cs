@@ -77,15 +77,37 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private int SharedBuffersMb { get; init; }
 
-    /// <summary>Creates an empty database and returns its connection string.</summary>
-    public async Task<string> CreateDatabaseAsync(string name, CancellationToken ct = default)
+    /// <summary>
+    /// Creates a database, empty or a copy of <paramref name="template"/> (which nobody may be connected to), and
+    /// returns its connection string.
+    /// </summary>
+    public async Task<string> CreateDatabaseAsync(string name, string? template = null, CancellationToken ct = default)
     {
-        if (!name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_')) throw new ArgumentException("database names here are letters, digits and _", nameof(name));
+        CheckName(name);
+        if (template is not null) CheckName(template);
+        await AdminAsync($"CREATE DATABASE \"{name}\"" + (template is null ? "" : $" TEMPLATE \"{template}\""), ct);
+        return ConnectionString(name);
+    }
+
+    /// <summary>Drops a database, ending its sessions.</summary>
+    public Task DropDatabaseAsync(string name, CancellationToken ct = default)
+    {
+        CheckName(name);
+        return AdminAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", ct);
+    }
+
+    private async Task AdminAsync(string sql, CancellationToken ct)
+    {
         await using var connection = new NpgsqlConnection(AdminConnectionString + ";Pooling=false");
         await connection.OpenAsync(ct);
-        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 600 };
         await command.ExecuteNonQueryAsync(ct);
-        return ConnectionString(name);
+    }
+
+    private static void CheckName(string name)
+    {
+        if (name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+            throw new ArgumentException("database names here are letters, digits and _", nameof(name));
     }
 
     /// <summary>Stops the server (<c>fast</c>: disconnects clients and shuts down cleanly; <c>immediate</c>: a crash).</summary>

@@ -29,7 +29,7 @@ public sealed class EngineSilo : IAsyncDisposable
     private readonly IJournalStore _store;
     private readonly ITimer _clock;
     private readonly SimulatedFeed? _feed;
-    private readonly FileStream _lock;
+    private readonly FileStream? _lock;
     private readonly ILogger _log;
     private readonly IDisposable _mailboxGauge;
     private PlanScheduler? _plans;
@@ -44,7 +44,7 @@ public sealed class EngineSilo : IAsyncDisposable
     private HistoryProjector? _history;
 
     private EngineSilo(ShardHost[] shards, IJournalStore store, PriceService prices, AccountDirectory directory, AccountEventHub hub,
-        InstrumentCatalog instruments, EngineOptions options, TimeProvider time, string operatorKey, FileStream dataLock, ILogger log)
+        InstrumentCatalog instruments, EngineOptions options, TimeProvider time, string operatorKey, FileStream? dataLock, ILogger log)
     {
         _shards = shards;
         _store = store;
@@ -90,11 +90,12 @@ public sealed class EngineSilo : IAsyncDisposable
         }
     }
 
-    /// <summary>True while every shard can journal.</summary>
+    /// <summary>True while every shard can journal (false from a failed append until the shard has rebuilt itself from the store).</summary>
     public bool Healthy => _shards.All(s => !s.Faulted);
 
     /// <summary>
-    /// Opens the data folder, recovers every shard (snapshot plus journal), and starts the loops,
+    /// Opens the store (the PostgreSQL database when <see cref="EngineOptions.ConnectionString"/> is set, else the
+    /// data folder), recovers every shard (snapshot plus journal), and starts the loops,
     /// the timers, (when configured) the simulated feed, and the plans' scheduler.
     /// </summary>
     public static async Task<EngineSilo> StartAsync(EngineOptions options, TimeProvider time, ILoggerFactory loggers,
@@ -102,24 +103,38 @@ public sealed class EngineSilo : IAsyncDisposable
     {
         var log = loggers.CreateLogger("Engine.Silo");
         instruments ??= InstrumentCatalog.Default;
-        var data = Path.GetFullPath(options.DataDirectory);
-        System.IO.Directory.CreateDirectory(data);
-        var dataLock = AcquireLock(data);
+        FileStream? dataLock = null;
         NpgsqlDataSource? database = null;
         try
         {
+            if (options.Shards < 1 || options.Shards > 256) throw new InvalidOperationException("Engine:Shards must be 1 to 256");
+            CheckRiskOptions(options);
+            string operatorKey;
+            byte[] secret;
             if (!string.IsNullOrWhiteSpace(options.ConnectionString))
             {
+                // Everything lives in the database, settings included, so nodes on one database agree on them.
                 database = await EngineDatabase.OpenAsync(options.ConnectionString, ct);
                 var target = new NpgsqlConnectionStringBuilder(options.ConnectionString);
                 log.LogInformation("PostgreSQL database {Database} on {Host} opened; schema up to date", target.Database, target.Host);
+                await CheckShardCountAsync(database, options.Shards, ct);
+                operatorKey = await OperatorKeyOfAsync(options, database, log, ct);
+                secret = Convert.FromHexString(await EngineDatabase.GetOrAddSettingAsync(database, SecretSetting,
+                    Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), ct));
+                store ??= new PostgresJournalStore(database);
+            }
+            else
+            {
+                var data = Path.GetFullPath(options.DataDirectory);
+                System.IO.Directory.CreateDirectory(data);
+                dataLock = AcquireLock(data);
+                CheckShardCount(data, options.Shards);
+                operatorKey = OperatorKeyOf(options, data, log);
+                secret = SecretOf(data);
+                store ??= new FileJournalStore(data, line => log.LogWarning("{Line}", line));
             }
 
-            CheckShardCount(data, options.Shards);
-            CheckRiskOptions(options);
-            var operatorKey = OperatorKeyOf(options, data, log);
-            store ??= new FileJournalStore(data, line => log.LogWarning("{Line}", line));
-            var directory = new AccountDirectory(SecretOf(data));
+            var directory = new AccountDirectory(secret);
             var hub = new AccountEventHub();
             var venue = new PaperVenue(options.Slippage);
             var shardOptions = options.ToShardOptions();
@@ -138,12 +153,29 @@ public sealed class EngineSilo : IAsyncDisposable
                 history?.Wake();
             }
 
+            PriceService? priceService = null;
+
+            // After a shard rebuilt itself from the store in place (on its loop, before it takes more work): what the
+            // rest of the node derived from its events catches up with the rebuilt state. A batch whose commit
+            // answer was lost may turn out durable: its accounts and plans were never published.
+            void Recovered(ShardHost shard)
+            {
+                foreach (var account in shard.Grains.Accounts.Values) directory.Add(account.ApiKeyHash, account.Id);
+                foreach (var plan in shard.Grains.Plans) plans?.Changed(plan.Account, plan.Id);
+                // A halt broadcast while the shard was down failed there: the node's halts are told again.
+                if (priceService is null) return;
+                foreach (var instrument in instruments.All)
+                    if (priceService.TryGetHalt(instrument.Symbol, out var halt) && halt is not null
+                        && (!shard.Grains.Halts.TryGetValue(instrument.Symbol, out var own) || own.Reason != halt.Reason || own.Until != halt.Until))
+                        shard.Post(new HaltWork(instrument.Symbol, halt, ""));
+            }
+
             var shards = new ShardHost[options.Shards];
             var recoveries = Enumerable.Range(0, options.Shards).Select(async i =>
                 shards[i] = await ShardHost.RecoverAsync(i, store,
                     snapshot => snapshot is null ? new ShardGrains(instruments, venue, shardOptions) : ShardGrains.Restore(snapshot, instruments, venue, shardOptions),
                     options, time,
-                    log, Publish, ct));
+                    log, Publish, ct, Recovered));
             await Task.WhenAll(recoveries);
             foreach (var shard in shards)
                 foreach (var account in shard.Grains.Accounts.Values)
@@ -161,6 +193,7 @@ public sealed class EngineSilo : IAsyncDisposable
             {
                 foreach (var shard in shards) shard.Post(new PriceWork(symbol, quote));
             }, options.ToCircuitBreakerSettings(), BroadcastHalt);
+            priceService = prices;
             await RestoreHaltsAsync(shards, prices, log);
             var silo = new EngineSilo(shards, store, prices, directory, hub, instruments, options, time, operatorKey, dataLock, log) { Database = database };
             try
@@ -185,7 +218,7 @@ public sealed class EngineSilo : IAsyncDisposable
         catch
         {
             if (database is not null) await database.DisposeAsync();
-            await dataLock.DisposeAsync();
+            if (dataLock is not null) await dataLock.DisposeAsync();
             throw;
         }
     }
@@ -325,7 +358,7 @@ public sealed class EngineSilo : IAsyncDisposable
         await _store.DisposeAsync();
         if (_history is not null) await _history.DisposeAsync();
         if (Database is not null) await Database.DisposeAsync();
-        await _lock.DisposeAsync();
+        if (_lock is not null) await _lock.DisposeAsync();
     }
 
     private static FileStream AcquireLock(string data)
@@ -349,9 +382,29 @@ public sealed class EngineSilo : IAsyncDisposable
             throw new InvalidOperationException("Engine:CircuitBreaker:WindowSeconds and PauseSeconds must be greater than 0");
     }
 
+    private const string ShardsSetting = "shards";
+    private const string SecretSetting = "account_keys_secret";
+    private const string OperatorKeySetting = "operator_key";
+
+    private static async Task CheckShardCountAsync(NpgsqlDataSource database, int shards, CancellationToken ct)
+    {
+        var stored = int.Parse(await EngineDatabase.GetOrAddSettingAsync(database, ShardsSetting, shards.ToString(System.Globalization.CultureInfo.InvariantCulture), ct),
+            System.Globalization.CultureInfo.InvariantCulture);
+        if (stored != shards)
+            throw new InvalidOperationException($"the database was created with {stored} shards; Engine:Shards is {shards}. Accounts are routed by shard count, so it cannot change.");
+    }
+
+    private static async Task<string> OperatorKeyOfAsync(EngineOptions options, NpgsqlDataSource database, ILogger log, CancellationToken ct)
+    {
+        if (!string.IsNullOrWhiteSpace(options.OperatorApiKey)) return options.OperatorApiKey;
+        var proposed = "op_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        var key = await EngineDatabase.GetOrAddSettingAsync(database, OperatorKeySetting, proposed, ct);
+        if (key == proposed) log.LogWarning("generated the operator API key (stored in the database, engine_meta; shown once): {Key}", key);
+        return key;
+    }
+
     private static void CheckShardCount(string data, int shards)
     {
-        if (shards < 1 || shards > 256) throw new InvalidOperationException("Engine:Shards must be 1 to 256");
         var path = Path.Combine(data, "engine.json");
         if (File.Exists(path))
         {

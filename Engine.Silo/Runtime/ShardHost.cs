@@ -13,13 +13,23 @@ namespace Engine.Silo.Runtime;
 /// <summary>
 /// One shard: a mailbox and a single loop that owns the shard's grains. The loop takes what is in
 /// the mailbox (up to a batch), runs it, journals all the batch's events with one append (group
-/// commit), and only then answers the callers and publishes the events.
+/// commit), and only then answers the callers and publishes the events. When an append fails, the
+/// shard refuses work (fast, with <see cref="StoreUnavailableException"/>) while it rebuilds itself from
+/// the store in the background, retrying until the store answers, then resumes on the rebuilt state.
 /// </summary>
 internal sealed class ShardHost : IAsyncDisposable
 {
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(5);
+
     private readonly Channel<ShardWork> _mailbox = Channel.CreateUnbounded<ShardWork>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly IShardJournal _journal;
+    private readonly IJournalStore _store;
+    private readonly Func<ShardSnapshot?, ShardGrains> _build;
+    private readonly Action<ShardHost> _recovered;
+    private readonly CancellationTokenSource _stopping = new();
     private readonly ISnapshotStore _snapshots;
+    private IShardJournal _journal;
+    private Task _recovery = Task.CompletedTask;
     private readonly EngineOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
@@ -27,18 +37,23 @@ internal sealed class ShardHost : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private long _eventsSinceSnapshot;
     private long _posted;
+    private long _dequeued;
     private long _durable;
-    private long _taken;
     private Exception? _fault;
     private Task<long>? _snapshotWrite;
 
-    private ShardHost(int index, ShardGrains grains, IShardJournal journal, ISnapshotStore snapshots, EngineOptions options,
-        TimeProvider time, ILogger log, Action<IReadOnlyList<SequencedEvent>> publish)
+    private ShardHost(int index, Loaded loaded, IJournalStore store, Func<ShardSnapshot?, ShardGrains> build, EngineOptions options,
+        TimeProvider time, ILogger log, Action<IReadOnlyList<SequencedEvent>> publish, Action<ShardHost> recovered)
     {
         Index = index;
-        Grains = grains;
-        _journal = journal;
-        _snapshots = snapshots;
+        Grains = loaded.Grains;
+        _journal = loaded.Journal;
+        _eventsSinceSnapshot = loaded.Replayed;
+        _durable = loaded.Journal.LastSequence;
+        _store = store;
+        _build = build;
+        _recovered = recovered;
+        _snapshots = store.Snapshots;
         _options = options;
         _time = time;
         _log = log;
@@ -47,43 +62,65 @@ internal sealed class ShardHost : IAsyncDisposable
 
     public int Index { get; }
 
-    /// <summary>Touch only from the loop (or before it starts).</summary>
-    internal ShardGrains Grains { get; }
+    /// <summary>
+    /// Touch only from the loop (or before it starts). Replaced by the rebuilt grains after a recovery in place,
+    /// so never keep a reference across loop items.
+    /// </summary>
+    internal ShardGrains Grains { get; private set; }
 
-    public bool Faulted => _fault is not null;
+    /// <summary>True from a failed append until the shard has been rebuilt from the store.</summary>
+    public bool Faulted => Volatile.Read(ref _fault) is not null;
 
     /// <summary>The journal sequence through which this shard's events are durable (and their callers answered or about to be).</summary>
     public long DurableSequence => Volatile.Read(ref _durable);
 
     /// <summary>Work items waiting in the mailbox (the shard mailbox depth gauge); a single-reader channel cannot count.</summary>
-    public int MailboxDepth => (int)Math.Max(0, Volatile.Read(ref _posted) - Volatile.Read(ref _taken));
+    public int MailboxDepth => (int)Math.Max(0, Volatile.Read(ref _posted) - Volatile.Read(ref _dequeued));
 
-    /// <summary>Rebuilds the shard from its newest snapshot and the journal after it, then starts the loop.</summary>
+    /// <summary>
+    /// Rebuilds the shard from its newest snapshot and the journal after it, then starts the loop.
+    /// <paramref name="recovered"/> runs on the loop after each later recovery in place, with the new state.
+    /// </summary>
     public static async Task<ShardHost> RecoverAsync(int index, IJournalStore store, Func<ShardSnapshot?, ShardGrains> build, EngineOptions options,
-        TimeProvider time, ILogger log, Action<IReadOnlyList<SequencedEvent>> publish, CancellationToken ct)
+        TimeProvider time, ILogger log, Action<IReadOnlyList<SequencedEvent>> publish, CancellationToken ct, Action<ShardHost>? recovered = null)
+    {
+        var loaded = await LoadAsync(index, store, build, log, ct);
+        var host = new ShardHost(index, loaded, store, build, options, time, log, publish, recovered ?? (_ => { }));
+        host._loop = Task.Run(host.RunAsync, CancellationToken.None);
+        return host;
+    }
+
+    /// <summary>Opens the shard's journal and builds its grains from the newest snapshot plus the journal after it.</summary>
+    private static async Task<Loaded> LoadAsync(int index, IJournalStore store, Func<ShardSnapshot?, ShardGrains> build, ILogger log, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
         var journal = await store.OpenShardAsync(index, ct);
-        ShardGrains grains;
-        long after = 0;
-        await using (var snapshot = await store.Snapshots.LoadLatestAsync(index, ct))
+        try
         {
-            grains = build(snapshot is null ? null : ShardSnapshotCodec.Read(snapshot.Content));
-            after = snapshot?.Sequence ?? 0;
-        }
+            ShardGrains grains;
+            long after = 0;
+            await using (var snapshot = await store.Snapshots.LoadLatestAsync(index, ct))
+            {
+                grains = build(snapshot is null ? null : ShardSnapshotCodec.Read(snapshot.Content));
+                after = snapshot?.Sequence ?? 0;
+            }
 
-        long replayed = 0;
-        await foreach (var record in journal.ReadAsync(after, ct))
+            long replayed = 0;
+            await foreach (var record in journal.ReadAsync(after, ct))
+            {
+                grains.Apply(JournalEventCodec.Deserialize(record.Payload));
+                replayed++;
+            }
+
+            log.LogInformation("shard {Shard}: recovered {Accounts} accounts and {Orders} orders from snapshot {Snapshot} + {Replayed} events in {Elapsed} ms",
+                index, grains.Accounts.Count, grains.Orders.Count, after, replayed, watch.ElapsedMilliseconds);
+            return new Loaded(journal, grains, replayed);
+        }
+        catch
         {
-            grains.Apply(JournalEventCodec.Deserialize(record.Payload));
-            replayed++;
+            await journal.DisposeAsync();
+            throw;
         }
-
-        log.LogInformation("shard {Shard}: recovered {Accounts} accounts and {Orders} orders from snapshot {Snapshot} + {Replayed} events in {Elapsed} ms",
-            index, grains.Accounts.Count, grains.Orders.Count, after, replayed, watch.ElapsedMilliseconds);
-        var host = new ShardHost(index, grains, journal, store.Snapshots, options, time, log, publish) { _eventsSinceSnapshot = replayed, _durable = journal.LastSequence };
-        host._loop = Task.Run(host.RunAsync, CancellationToken.None);
-        return host;
     }
 
     public void Post(ShardWork work)
@@ -105,8 +142,14 @@ internal sealed class ShardHost : IAsyncDisposable
     {
         _mailbox.Writer.TryComplete();
         await _loop;
-        if (Volatile.Read(ref _fault) is null && _eventsSinceSnapshot > 0) await SnapshotAsync();
+        // A recovery still retrying gives up; one that finished after the loop ended disposes what it opened.
+        await _stopping.CancelAsync();
+        await _recovery;
+        // While faulted, the failed journal was already released by the recovery.
+        if (Volatile.Read(ref _fault) is not null) return;
+        if (_eventsSinceSnapshot > 0) await SnapshotAsync();
         await _journal.DisposeAsync();
+        _stopping.Dispose();
     }
 
     /// <summary>
@@ -125,11 +168,19 @@ internal sealed class ShardHost : IAsyncDisposable
         {
             var faulted = Volatile.Read(ref _fault) is not null;
             SnapshotWork? snapshotRequest = null;
+            RecoveredWork? recovery = null;
             Grains.Recorded = current.Recorded;
             while (current.Work.Count < _options.MaxBatch && reader.TryRead(out var work))
             {
+                if (work is RecoveredWork rebuilt)
+                {
+                    // The rebuilt state takes over after this batch (run on nothing: the shard was faulted) has failed.
+                    recovery = rebuilt;
+                    break;
+                }
+
                 current.Work.Add(work);
-                Volatile.Write(ref _taken, _taken + 1);
+                Volatile.Write(ref _dequeued, _dequeued + 1);
                 if (work is SnapshotWork request)
                 {
                     // Taken after this batch: the batch ends here so the snapshot sees nothing after the request.
@@ -164,7 +215,12 @@ internal sealed class ShardHost : IAsyncDisposable
 
             (current, spare) = (spare, current);
 
-            if (snapshotRequest is not null)
+            if (recovery is not null)
+            {
+                await commit;
+                await ResumeAsync(recovery);
+            }
+            else if (snapshotRequest is not null)
             {
                 await commit;
                 await FinishSnapshotWriteAsync();
@@ -207,10 +263,12 @@ internal sealed class ShardHost : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                // Memory is now ahead of the journal: nothing more may be acknowledged from it.
+                // Memory is now ahead of the journal: nothing more may be acknowledged from it. Whether this
+                // batch is durable is unknown (an acknowledgement can be lost): the store settles it.
                 Volatile.Write(ref _fault, ex);
                 failure = new StoreUnavailableException("the journal could not be written", ex);
-                _log.LogCritical(ex, "shard {Shard}: journal append failed; the shard stops accepting work", Index);
+                _log.LogCritical(ex, "shard {Shard}: journal append failed; refusing work while the shard is rebuilt from the store", Index);
+                _recovery = Task.Run(RecoverInPlaceAsync, CancellationToken.None);
             }
         }
 
@@ -227,7 +285,70 @@ internal sealed class ShardHost : IAsyncDisposable
 
     /// <summary>What every caller gets once an append has failed: memory is ahead of the journal.</summary>
     private static StoreUnavailableException Failed(Exception fault) =>
-        new("the shard's journal failed; restart the engine", fault);
+        new("the store is unavailable; the shard is recovering", fault);
+
+    /// <summary>
+    /// Off the loop, after a failed append: releases the failed journal, then retries (with backoff, on the real
+    /// clock) opening the shard from the store exactly as at start, and hands the result to the loop.
+    /// </summary>
+    private async Task RecoverInPlaceAsync()
+    {
+        // The loop no longer touches the journal while faulted (appends fail fast, truncation and capture are skipped).
+        try
+        {
+            await _journal.DisposeAsync();
+        }
+        catch (Exception ex)
+        {
+            _log.LogWarning(ex, "shard {Shard}: releasing the failed journal failed", Index);
+        }
+
+        var delay = FirstRetry;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var loaded = await LoadAsync(Index, _store, _build, _log, _stopping.Token);
+                Post(new RecoveredWork(loaded));
+                return;
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                _log.LogWarning("shard {Shard}: store still unavailable (attempt {Attempt}: {Error}); retrying in {Delay} ms",
+                    Index, attempt, ex.Message, (int)delay.TotalMilliseconds);
+            }
+
+            try
+            {
+                await Task.Delay(delay, _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, LongestRetry.Ticks));
+        }
+    }
+
+    /// <summary>On the loop, with no append in flight: the rebuilt state replaces the failed one and work resumes.</summary>
+    private async Task ResumeAsync(RecoveredWork recovery)
+    {
+        // A snapshot being written was captured from durable state before the failure: let it finish.
+        await FinishSnapshotWriteAsync();
+        var loaded = recovery.Take();
+        _journal = loaded.Journal;
+        Grains = loaded.Grains;
+        _eventsSinceSnapshot = loaded.Replayed;
+        Volatile.Write(ref _durable, _journal.LastSequence);
+        Volatile.Write(ref _fault, null);
+        _log.LogWarning("shard {Shard}: rebuilt from the store at sequence {Sequence}; accepting work again", Index, _journal.LastSequence);
+        _recovered(this);
+    }
 
     /// <summary>Writes a snapshot now; only from the loop between batches, with no append in flight.</summary>
     private async Task SnapshotAsync()
@@ -271,7 +392,8 @@ internal sealed class ShardHost : IAsyncDisposable
         try
         {
             var sequence = await write;
-            await _journal.TruncateBeforeAsync(sequence, CancellationToken.None);
+            // After a failed append the journal is being replaced; the next snapshot discards instead.
+            if (Volatile.Read(ref _fault) is null) await _journal.TruncateBeforeAsync(sequence, CancellationToken.None);
         }
         catch (Exception ex)
         {
@@ -293,6 +415,30 @@ internal sealed class ShardHost : IAsyncDisposable
             Events.Clear();
             Recorded.Clear();
             Encoder.Clear();
+        }
+    }
+
+    /// <summary>What a load from the store produced: the reopened journal and the grains rebuilt from it.</summary>
+    private sealed record Loaded(IShardJournal Journal, ShardGrains Grains, long Replayed);
+
+    /// <summary>The rebuilt state, posted to the loop; disposed if the loop never takes it (the engine stopped).</summary>
+    private sealed class RecoveredWork(Loaded loaded) : ShardWork
+    {
+        private int _taken;
+
+        public Loaded Take()
+        {
+            Interlocked.Exchange(ref _taken, 1);
+            return loaded;
+        }
+
+        public override void Run(ShardGrains grains, DateTimeOffset now, List<EngineEvent> events)
+        {
+        }
+
+        public override void Complete(Exception? failure)
+        {
+            if (Interlocked.Exchange(ref _taken, 1) == 0) _ = loaded.Journal.DisposeAsync().AsTask();
         }
     }
 

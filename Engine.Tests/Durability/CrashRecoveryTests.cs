@@ -24,12 +24,18 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : EngineProcess
     private const string Symbol = "BTC-USDT";
 
     [Fact]
-    public async Task KillMidLoad_Restart_EveryAcknowledgedOrderIsThere()
+    public Task KillMidLoad_Restart_EveryAcknowledgedOrderIsThere() => KillMidLoadAsync(() => StartAsync(shards: 4), Log);
+
+    /// <summary>
+    /// The kill-mid-load scenario on engines that <paramref name="start"/> makes (4 shards, on one store that
+    /// survives them): also run against PostgreSQL.
+    /// </summary>
+    internal static async Task KillMidLoadAsync(Func<Task<EngineProcess>> start, Action<string> log)
     {
         const int accountCount = 8;
         const int loopsPerAccount = 2;
         const int target = 2000;
-        var engine = await StartAsync(shards: 4);
+        var engine = await start();
         // Two accounts on every shard (ids are random: open accounts until each shard has two; the
         // spares stay unfunded and idle).
         var accounts = new List<TestAccount>();
@@ -89,10 +95,10 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : EngineProcess
         Assert.True(refused.Length == 0, "placements were refused before the kill: " + string.Join("; ", refused.Take(5).Select(p => p.Refused)));
         var acked = all.Where(p => p.Ack is not null).ToArray();
         var unanswered = all.Where(p => p.Ack is null).ToArray();
-        Log($"load: killed after {load.ElapsedMilliseconds} ms with {acked.Length} placements acknowledged and {unanswered.Length} unanswered");
+        log($"load: killed after {load.ElapsedMilliseconds} ms with {acked.Length} placements acknowledged and {unanswered.Length} unanswered");
         Assert.True(acked.Length >= 200, $"only {acked.Length} placements were acknowledged before the kill; the test needs a real load");
 
-        engine = await StartAsync(shards: 4);
+        engine = await start();
 
         // Every acknowledged order is there, identical to its acknowledgement; every other open order
         // is one of the unanswered requests, whole; no clientOrderId exists twice.
@@ -119,7 +125,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : EngineProcess
             Assert.Equal(mine.Values.Count(p => p.Ack is not null) + mine.Values.Count(p => p.Recovered is not null), open.Count);
         }
 
-        Log($"after restart: all {acked.Length} acknowledged orders present; {recovered.Count} of {unanswered.Length} unanswered requests had been committed");
+        log($"after restart: all {acked.Length} acknowledged orders present; {recovered.Count} of {unanswered.Length} unanswered requests had been committed");
 
         // Reading one order at a time gives the same (a sample of the acknowledged, every recovered one).
         foreach (var p in acked.Where((_, i) => i % 40 == 0).Concat(recovered))

@@ -16,7 +16,10 @@ public abstract class EngineProcessTest(ITestOutputHelper output) : IAsyncLifeti
 
     protected string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "engine-durability-tests", Guid.NewGuid().ToString("N"));
 
-    public Task InitializeAsync() => Task.CompletedTask;
+    /// <summary>Environment every engine of the test gets on top of its own (a store other than the data folder).</summary>
+    protected virtual IReadOnlyDictionary<string, string> StoreEnvironment { get; } = new Dictionary<string, string>();
+
+    public virtual Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
@@ -44,7 +47,9 @@ public abstract class EngineProcessTest(ITestOutputHelper output) : IAsyncLifeti
     private protected async Task<EngineProcess> StartEngineAsync(int shards, IReadOnlyDictionary<string, string>? environment = null)
     {
         var run = _engines.Count + 1;
-        var engine = await EngineProcess.StartAsync(DataDirectory, shards, line => Log($"[run {run}] {line}"), environment);
+        var merged = new Dictionary<string, string>(StoreEnvironment);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) merged[name] = value;
+        var engine = await EngineProcess.StartAsync(DataDirectory, shards, line => Log($"[run {run}] {line}"), merged);
         _engines.Add(engine);
         return engine;
     }

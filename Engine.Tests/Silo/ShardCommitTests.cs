@@ -62,6 +62,8 @@ public sealed class ShardCommitTests : IAsyncDisposable
             await failing.Started.Task.WaitAsync(Wait);
             var after = silo.SendAsync(new CommandEnvelope(new Deposit(9m) { Account = _account }));
             var read = silo.QueryAsync(_account, g => g.FindAccount(_account)!.WalletBalance);
+            // The store stays down: the shard cannot rebuild itself, so it keeps refusing.
+            store.OpensFail = true;
             failing.Fail(new IOException("disk gone"));
 
             await Assert.ThrowsAsync<StoreUnavailableException>(() => lost.WaitAsync(Wait));
@@ -74,6 +76,59 @@ public sealed class ShardCommitTests : IAsyncDisposable
 
         await using var restarted = await StartAsync(new FileJournalStore(_dir));
         Assert.Equal(100m, await restarted.QueryAsync(_account, g => g.FindAccount(_account)!.WalletBalance).WaitAsync(Wait));
+    }
+
+    [Fact]
+    public async Task Send_AfterTheStoreIsBack_ShardRecoversByItselfFromDurableState()
+    {
+        var store = new GatedStore(new FileJournalStore(_dir));
+        await using (var silo = await StartAsync(store))
+        {
+            await Must(silo.SendAsync(new CommandEnvelope(new OpenAccount("a", "hash") { Account = _account })));
+            await Must(silo.SendAsync(new CommandEnvelope(new Deposit(100m) { Account = _account })));
+            store.OpensFail = true;
+            var failing = store.HoldNext();
+            var lost = silo.SendAsync(new CommandEnvelope(new Deposit(7m) { Account = _account }));
+            await failing.Started.Task.WaitAsync(Wait);
+            var after = silo.SendAsync(new CommandEnvelope(new Deposit(9m) { Account = _account }));
+            failing.Fail(new IOException("disk gone"));
+            await Assert.ThrowsAsync<StoreUnavailableException>(() => lost.WaitAsync(Wait));
+            await Assert.ThrowsAsync<StoreUnavailableException>(() => after.WaitAsync(Wait));
+            await WaitUntilAsync(() => store.FailedOpens >= 2, "the shard did not retry opening the store");
+            Assert.False(silo.Healthy);
+
+            store.OpensFail = false;
+            await WaitUntilAsync(() => silo.Healthy, "the shard did not recover after the store came back");
+
+            // Neither failed deposit exists; the engine goes on from the durable state, without a restart.
+            Assert.Equal(100m, await silo.QueryAsync(_account, g => g.FindAccount(_account)!.WalletBalance).WaitAsync(Wait));
+            await Must(silo.SendAsync(new CommandEnvelope(new Deposit(5m) { Account = _account })));
+            Assert.Equal(105m, await silo.QueryAsync(_account, g => g.FindAccount(_account)!.WalletBalance).WaitAsync(Wait));
+        }
+
+        await using var restarted = await StartAsync(new FileJournalStore(_dir));
+        Assert.Equal(105m, await restarted.QueryAsync(_account, g => g.FindAccount(_account)!.WalletBalance).WaitAsync(Wait));
+    }
+
+    [Fact]
+    public async Task Send_AckLostButBatchDurable_RecoveryKeepsItAndRegistersItsAccount()
+    {
+        var store = new GatedStore(new FileJournalStore(_dir));
+        await using var silo = await StartAsync(store);
+        await Must(silo.SendAsync(new CommandEnvelope(new OpenAccount("a", "hash") { Account = _account })));
+        var other = new AccountId("acc-2");
+        var failing = store.HoldNext();
+        failing.FailAfterWriting = true;
+        var opened = silo.SendAsync(new CommandEnvelope(new OpenAccount("b", AccountDirectory.Hash("key-b")) { Account = other }));
+        await failing.Started.Task.WaitAsync(Wait);
+        failing.Fail(new IOException("connection lost before the answer"));
+
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => opened.WaitAsync(Wait));
+        await WaitUntilAsync(() => silo.Healthy, "the shard did not recover");
+
+        // The store holds the batch the caller was told failed: the rebuilt shard has it, and the node knows its key.
+        Assert.NotNull(await silo.QueryAsync(other, g => g.FindAccount(other)).WaitAsync(Wait));
+        Assert.Equal(other, silo.Directory.Find("key-b"));
     }
 
     [Fact]
@@ -116,26 +171,53 @@ public sealed class ShardCommitTests : IAsyncDisposable
         SimulatedFeed = new SimulatedFeedOptions { Enabled = false },
     }, TimeProvider.System, NullLoggerFactory.Instance, store: store);
 
+    /// <summary>Polls a condition the engine reaches on its own (recovery retries on the real clock), bounded.</summary>
+    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < Wait, failure);
+            await Task.Delay(20);
+        }
+    }
+
     private static async Task Must(Task<CommandOutcome> outcome)
     {
         var result = (await outcome.WaitAsync(Wait)).Result;
         Assert.True(result.Succeeded, result.Rejection?.ToString());
     }
 
-    /// <summary>The file store, with a way to hold the next append open and then let it finish or fail.</summary>
+    /// <summary>
+    /// The file store, with a way to hold the next append open and then let it finish or fail (before or after
+    /// writing), and to make opening a shard fail (the store is down).
+    /// </summary>
     private sealed class GatedStore(FileJournalStore inner) : IJournalStore
     {
         private Gate? _next;
         private int _appends;
+        private int _failedOpens;
 
         public int Appends => Volatile.Read(ref _appends);
+
+        public int FailedOpens => Volatile.Read(ref _failedOpens);
+
+        public bool OpensFail { get; set; }
 
         public ISnapshotStore Snapshots => inner.Snapshots;
 
         public Gate HoldNext() => _next = new Gate();
 
-        public async ValueTask<IShardJournal> OpenShardAsync(int shard, CancellationToken ct = default) =>
-            new Journal(await inner.OpenShardAsync(shard, ct), this);
+        public async ValueTask<IShardJournal> OpenShardAsync(int shard, CancellationToken ct = default)
+        {
+            if (OpensFail)
+            {
+                Interlocked.Increment(ref _failedOpens);
+                throw new IOException("the store is down");
+            }
+
+            return new Journal(await inner.OpenShardAsync(shard, ct), this);
+        }
 
         public ValueTask DisposeAsync() => inner.DisposeAsync();
 
@@ -153,6 +235,13 @@ public sealed class ShardCommitTests : IAsyncDisposable
                 if (Interlocked.Exchange(ref owner._next, null) is { } gate)
                 {
                     gate.Started.TrySetResult();
+                    if (gate.FailAfterWriting)
+                    {
+                        // Durable, but the caller hears of a failure (a lost commit acknowledgement).
+                        await journal.AppendAsync(records, ct);
+                        await gate.Outcome.Task;
+                    }
+
                     await gate.Outcome.Task;
                 }
 
@@ -167,6 +256,9 @@ public sealed class ShardCommitTests : IAsyncDisposable
 
     private sealed class Gate
     {
+        /// <summary>The held append writes its records, then fails with the given error.</summary>
+        public bool FailAfterWriting { get; set; }
+
         public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public TaskCompletionSource Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -1,0 +1,165 @@
+using System.Data;
+using System.Runtime.CompilerServices;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Engine.Silo.Persistence.Postgres;
+
+/// <summary>
+/// One shard's journal in the <c>journal</c> table. A batch is one binary COPY on the shard's own connection:
+/// one statement, so it is durable as a whole (synchronous commit) or not at all, and one round trip however
+/// many records it holds. The primary key (shard, sequence) refuses a record written twice.
+/// </summary>
+internal sealed class PostgresShardJournal : IShardJournal
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly Action _closed;
+    private NpgsqlConnection? _connection;
+    private long _lastSequence;
+    private bool _broken;
+    private int _disposed;
+
+    public PostgresShardJournal(int shard, NpgsqlDataSource dataSource, Action closed)
+    {
+        Shard = shard;
+        _dataSource = dataSource;
+        _closed = closed;
+    }
+
+    public int Shard { get; }
+
+    public long LastSequence => Volatile.Read(ref _lastSequence);
+
+    /// <summary>Takes the shard's writer lock and reads where the journal ends.</summary>
+    public async Task OpenAsync(CancellationToken ct)
+    {
+        _connection = await _dataSource.OpenConnectionAsync(ct);
+        await using (var command = new NpgsqlCommand("SELECT pg_try_advisory_lock($1, $2)", _connection))
+        {
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = PostgresJournalStore.LockSpace });
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Shard });
+            if (!(bool)(await command.ExecuteScalarAsync(ct))!)
+                throw new InvalidOperationException($"shard {Shard} has a writer on another connection (another node or store)");
+        }
+
+        // The shard's row keeps the end of the journal when every record has been discarded after a snapshot.
+        await using (var command = new NpgsqlCommand(
+            "INSERT INTO journal_shards (shard, truncated_through) VALUES ($1, 0) ON CONFLICT (shard) DO NOTHING", _connection))
+        {
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Shard });
+            await command.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var command = new NpgsqlCommand(
+            "SELECT GREATEST(COALESCE((SELECT max(sequence) FROM journal WHERE shard = $1), 0), " +
+            "(SELECT truncated_through FROM journal_shards WHERE shard = $1))", _connection))
+        {
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Shard });
+            _lastSequence = (long)(await command.ExecuteScalarAsync(ct))!;
+        }
+    }
+
+    public async IAsyncEnumerable<JournalRecord> ReadAsync(long afterSequence, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var last = LastSequence;
+        if (afterSequence >= last) yield break;
+        // Read on a pooled connection: the shard's own connection stays free for the writer.
+        await using var connection = await _dataSource.OpenConnectionAsync(ct);
+        await using (var check = new NpgsqlCommand("SELECT truncated_through FROM journal_shards WHERE shard = $1", connection))
+        {
+            check.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Shard });
+            var truncated = (long)(await check.ExecuteScalarAsync(ct))!;
+            if (afterSequence < truncated)
+                throw new InvalidOperationException($"shard {Shard}: records through {truncated} were discarded after a snapshot; asked for those after {afterSequence}");
+        }
+
+        await using var command = new NpgsqlCommand(
+            "SELECT sequence, payload FROM journal WHERE shard = $1 AND sequence > $2 AND sequence <= $3 ORDER BY sequence", connection);
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Shard });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterSequence });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = last });
+        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
+        var expected = afterSequence + 1;
+        while (await reader.ReadAsync(ct))
+        {
+            var sequence = reader.GetInt64(0);
+            if (sequence != expected) throw new InvalidDataException($"shard {Shard}: journal record {expected} is missing (found {sequence})");
+            yield return new JournalRecord(sequence, await reader.GetFieldValueAsync<byte[]>(1, ct));
+            expected++;
+        }
+
+        if (expected != last + 1) throw new InvalidDataException($"shard {Shard}: journal ends at {expected - 1}, expected {last}");
+    }
+
+    public async ValueTask<long> AppendAsync(IReadOnlyList<ReadOnlyMemory<byte>> records, CancellationToken ct = default)
+    {
+        ct.ThrowIfCancellationRequested();
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
+        if (_broken) throw new InvalidOperationException($"shard {Shard}: an earlier append failed; reopen the journal");
+        if (records.Count == 0) return LastSequence;
+        var next = LastSequence;
+        try
+        {
+            // Nothing is written before this point, and once writing starts it is not cancelled.
+            await using var copy = await _connection!.BeginBinaryImportAsync(
+                "COPY journal (shard, sequence, payload) FROM STDIN (FORMAT BINARY)", CancellationToken.None);
+            foreach (var payload in records)
+            {
+                await copy.StartRowAsync(CancellationToken.None);
+                await copy.WriteAsync(Shard, NpgsqlDbType.Integer, CancellationToken.None);
+                await copy.WriteAsync(++next, NpgsqlDbType.Bigint, CancellationToken.None);
+                await copy.WriteAsync(payload, NpgsqlDbType.Bytea, CancellationToken.None);
+            }
+
+            await copy.CompleteAsync(CancellationToken.None);
+        }
+        catch
+        {
+            // The server may or may not have committed: only a reopen (reading the table) can tell. Idle pooled
+            // connections are likely dead too (a restarted server): drop them so the reopen dials afresh.
+            _broken = true;
+            _dataSource.Clear();
+            throw;
+        }
+
+        Volatile.Write(ref _lastSequence, next);
+        return next;
+    }
+
+    /// <summary>
+    /// Keeps every record. In PostgreSQL the journal is the record the history read model is fed from and can be
+    /// rebuilt from; snapshots bound recovery time (recovery reads only after the newest one, by the primary key),
+    /// and archiving old rows is the database operator's to decide.
+    /// </summary>
+    public ValueTask TruncateBeforeAsync(long sequence, CancellationToken ct = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Releases the shard's writer lock with the connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        if (_connection is not null)
+        {
+            try
+            {
+                // A pooled connection keeps its session: the lock is released before it goes back.
+                if (_connection.State == ConnectionState.Open)
+                {
+                    await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", _connection);
+                    await unlock.ExecuteNonQueryAsync();
+                }
+            }
+            catch (NpgsqlException)
+            {
+                // A lost connection holds no lock.
+            }
+
+            await _connection.DisposeAsync();
+        }
+
+        _closed();
+    }
+}

@@ -63,6 +63,9 @@ public class EngineApp : WebApplicationFactory<Program>
     /// <summary>The engine's clock; Advance fires its timers (the 100 ms GTD expiry timer among them).</summary>
     public ManualTimeProvider Clock { get; }
 
+    /// <summary>Whether creating the client waits until the engine has recovered (false: a test watches it start).</summary>
+    public bool WaitUntilReady { get; set; } = true;
+
     /// <summary>Leaves the data folder behind on dispose, for a restart on it.</summary>
     public bool KeepData { get; set; }
 
@@ -94,7 +97,7 @@ public class EngineApp : WebApplicationFactory<Program>
     protected override IHost CreateHost(IHostBuilder builder)
     {
         var host = base.CreateHost(builder);
-        host.Services.GetRequiredService<EngineHostedService>().Ready.WaitAsync(TimeSpan.FromSeconds(120)).GetAwaiter().GetResult();
+        if (WaitUntilReady) host.Services.GetRequiredService<EngineHostedService>().Ready.WaitAsync(TimeSpan.FromSeconds(120)).GetAwaiter().GetResult();
         return host;
     }
 

@@ -29,9 +29,11 @@ public sealed class EngineSilo : IAsyncDisposable
     private int _disposed;
 
     private EngineSilo(ShardHost[] shards, IJournalStore store, PriceService prices, AccountDirectory directory, AccountEventHub hub,
-        InstrumentCatalog instruments, EngineOptions options, TimeProvider time, string operatorKey, FileStream dataLock, ILogger log)
+        InstrumentCatalog instruments, EngineOptions options, TimeProvider time, string operatorKey, FileStream dataLock, ILogger log, Copy.CopyFanOut fanOut)
     {
         _shards = shards;
+        FanOut = fanOut;
+        Copy = new Copy.CopyService(this, log);
         _store = store;
         Prices = prices;
         Directory = directory;
@@ -52,6 +54,12 @@ public sealed class EngineSilo : IAsyncDisposable
     public EngineOptions Options { get; }
     public string OperatorKey { get; }
     public int ShardCount => _shards.Length;
+
+    /// <summary>Copy trading's cross-shard steps.</summary>
+    public Copy.CopyService Copy { get; }
+
+    /// <summary>Copy signal delivery between shards (its completion event measures fan-out).</summary>
+    public Copy.CopyFanOut FanOut { get; }
 
     /// <summary>True while every shard can journal.</summary>
     public bool Healthy => _shards.All(s => !s.Faulted);
@@ -92,12 +100,16 @@ public sealed class EngineSilo : IAsyncDisposable
             }
 
             var shards = new ShardHost[options.Shards];
+            var fanOut = new Copy.CopyFanOut(options.Copy);
             var recoveries = Enumerable.Range(0, options.Shards).Select(async i =>
                 shards[i] = await ShardHost.RecoverAsync(i, store,
                     snapshot => snapshot is null ? new ShardGrains(instruments, venue, shardOptions) : ShardGrains.Restore(snapshot, instruments, venue, shardOptions),
                     options, time,
-                    log, Publish, ct));
+                    log, Publish, ct, fanOut));
             await Task.WhenAll(recoveries);
+            fanOut.Attach(shards);
+            // Signals a crash left undelivered go first, ahead of anything new.
+            await fanOut.RedeliverAsync();
             foreach (var shard in shards)
                 foreach (var account in shard.Grains.Accounts.Values)
                     directory.Add(account.ApiKeyHash, account.Id);
@@ -115,9 +127,10 @@ public sealed class EngineSilo : IAsyncDisposable
                 foreach (var shard in shards) shard.Post(new PriceWork(symbol, quote));
             }, options.ToCircuitBreakerSettings(), BroadcastHalt);
             await RestoreHaltsAsync(shards, prices, log);
-            var silo = new EngineSilo(shards, store, prices, directory, hub, instruments, options, time, operatorKey, dataLock, log);
+            var silo = new EngineSilo(shards, store, prices, directory, hub, instruments, options, time, operatorKey, dataLock, log, fanOut);
             try
             {
+                await silo.Copy.ReconcileAsync();
                 silo._plans = plans = new PlanScheduler(silo, time, loggers);
                 await plans.StartAsync(ct);
             }

@@ -23,15 +23,17 @@ internal sealed class ShardHost : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly Action<IReadOnlyList<SequencedEvent>> _publish;
+    private readonly Copy.CopyFanOut? _copy;
     private Task _loop = Task.CompletedTask;
     private long _eventsSinceSnapshot;
     private Exception? _fault;
     private Task<long>? _snapshotWrite;
 
     private ShardHost(int index, ShardGrains grains, IShardJournal journal, ISnapshotStore snapshots, EngineOptions options,
-        TimeProvider time, ILogger log, Action<IReadOnlyList<SequencedEvent>> publish)
+        TimeProvider time, ILogger log, Action<IReadOnlyList<SequencedEvent>> publish, Copy.CopyFanOut? copy)
     {
         Index = index;
+        _copy = copy;
         Grains = grains;
         _journal = journal;
         _snapshots = snapshots;
@@ -50,7 +52,7 @@ internal sealed class ShardHost : IAsyncDisposable
 
     /// <summary>Rebuilds the shard from its newest snapshot and the journal after it, then starts the loop.</summary>
     public static async Task<ShardHost> RecoverAsync(int index, IJournalStore store, Func<ShardSnapshot?, ShardGrains> build, EngineOptions options,
-        TimeProvider time, ILogger log, Action<IReadOnlyList<SequencedEvent>> publish, CancellationToken ct)
+        TimeProvider time, ILogger log, Action<IReadOnlyList<SequencedEvent>> publish, CancellationToken ct, Copy.CopyFanOut? copy = null)
     {
         var watch = Stopwatch.StartNew();
         var journal = await store.OpenShardAsync(index, ct);
@@ -71,7 +73,7 @@ internal sealed class ShardHost : IAsyncDisposable
 
         log.LogInformation("shard {Shard}: recovered {Accounts} accounts and {Orders} orders from snapshot {Snapshot} + {Replayed} events in {Elapsed} ms",
             index, grains.Accounts.Count, grains.Orders.Count, after, replayed, watch.ElapsedMilliseconds);
-        var host = new ShardHost(index, grains, journal, store.Snapshots, options, time, log, publish) { _eventsSinceSnapshot = replayed };
+        var host = new ShardHost(index, grains, journal, store.Snapshots, options, time, log, publish, copy) { _eventsSinceSnapshot = replayed };
         host._loop = Task.Run(host.RunAsync, CancellationToken.None);
         return host;
     }
@@ -79,6 +81,14 @@ internal sealed class ShardHost : IAsyncDisposable
     public void Post(ShardWork work)
     {
         if (!_mailbox.Writer.TryWrite(work)) work.Complete(new StoreUnavailableException("the engine is stopping"));
+    }
+
+    /// <summary>Reads the shard's state on its loop.</summary>
+    public Task<T> QueryAsync<T>(Func<ShardGrains, T> query)
+    {
+        var work = new QueryWork<T>(query);
+        Post(work);
+        return work.Task;
     }
 
     /// <summary>Snapshots the shard once everything posted before this call is durable.</summary>
@@ -132,6 +142,8 @@ internal sealed class ShardHost : IAsyncDisposable
 
             if (!faulted)
             {
+                // On the loop, while the state is the batch's: which follower shards get the signals it journaled.
+                if (_copy is not null && current.Events.Count != 0) _copy.Collect(Grains, Index, current.Events, current.Deliveries);
                 foreach (var e in current.Events) current.Encoder.Add(e);
                 _eventsSinceSnapshot += current.Events.Count;
             }
@@ -205,6 +217,8 @@ internal sealed class ShardHost : IAsyncDisposable
     {
         // Publish before answering: a client that got its 201 must find its new API key registered.
         if (failure is null && batch.Recorded.Count > 0) _publish(batch.Recorded.ToArray());
+        // Durable now: the signals may leave for their follower shards.
+        if (failure is null && batch.Deliveries.Count > 0) _copy!.Deliver(batch.Deliveries.ToArray());
         foreach (var work in batch.Work) work.Complete(failure);
         batch.Clear();
     }
@@ -270,9 +284,11 @@ internal sealed class ShardHost : IAsyncDisposable
         public List<EngineEvent> Events { get; } = new(1024);
         public List<SequencedEvent> Recorded { get; } = new(1024);
         public JournalBatchEncoder Encoder { get; } = new();
+        public List<Copy.CopyDelivery> Deliveries { get; } = [];
 
         public void Clear()
         {
+            Deliveries.Clear();
             Work.Clear();
             Events.Clear();
             Recorded.Clear();

@@ -321,7 +321,7 @@ public sealed partial class ShardGrains
             if (symbols.Length is 0 or > MaxCopySymbols)
                 return Rejection.Invalid("invalid_symbols", $"symbols must list 1 to {MaxCopySymbols} symbols (leave it out to copy every symbol)");
             foreach (var symbol in symbols)
-                if (Instruments.Find(symbol) is null) return Rejection.Invalid("unknown_symbol", $"unknown symbol {symbol}");
+                if (string.IsNullOrEmpty(symbol) || Instruments.Find(symbol) is null) return Rejection.Invalid("unknown_symbol", $"unknown symbol {symbol}");
         }
 
         return null;

@@ -406,11 +406,32 @@ public sealed partial class ShardGrains
         if (LockReason(account, bucket) is not null) return Skip(CopyReasons.BucketLocked);
         return s.Kind switch
         {
-            CopySignalKind.Fill => MirrorFill(account, bucket, sub, s),
+            CopySignalKind.Fill => MirrorFillAtSomePrice(account, bucket, sub, s),
             CopySignalKind.ProtectionPlaced => MirrorProtection(account, bucket, s),
             CopySignalKind.ProtectionAmended => AmendProtection(account, bucket, sub, s),
             _ => CancelProtection(sub, s),
         };
+    }
+
+    /// <summary>
+    /// A shard that has seen no price for the symbol since it started (a signal re-delivered after a
+    /// restart comes before the first tick) mirrors at the leader's fill price, the newest price the engine
+    /// knows, rather than skipping a signal the follower should get. Only for this one mirror.
+    /// </summary>
+    private Mirrored MirrorFillAtSomePrice(Account account, Bucket bucket, Subscription sub, CopySignal s)
+    {
+        if (QuoteOf(s.Symbol).Index is not null || s.Price <= 0m) return MirrorFill(account, bucket, sub, s);
+        var had = _quotes.TryGetValue(s.Symbol, out var previous);
+        _quotes[s.Symbol] = new Quote(previous.Last ?? s.Price, s.Price, previous.Mark ?? s.Price);
+        try
+        {
+            return MirrorFill(account, bucket, sub, s);
+        }
+        finally
+        {
+            if (had) _quotes[s.Symbol] = previous;
+            else _quotes.Remove(s.Symbol);
+        }
     }
 
     /// <summary>

@@ -436,4 +436,21 @@ public sealed class CopyTradingTests
         // 100 USDT gained, minus taker fees of 2.5 and 2.55.
         Assert.Equal((1, 5_000m, 94.95m, 2L), (s.Followers.Count, s.Allocated, s.Pnl, s.LastSequence));
     }
+
+    [Fact]
+    public void LeaderFill_FollowerShardWithoutPrice_MirrorsAtTheLeadersFillPrice()
+    {
+        var kit = new CopyTestKit();
+        var leader = kit.Open("leader", 0);
+        var follower = kit.Open("follower", 1, manual: 0m);
+        // Only the leader's shard has a price, as after a restart before the feed's first tick.
+        kit.PriceIn(0, 50_000m);
+        var sub = kit.Subscribe(follower, kit.Publish(leader), 5_000m, Settings(ratio: 0.5m));
+
+        kit.Market(leader, OrderSide.Buy, 0.1m);
+
+        Assert.Equal((CopyOutcome.Copied, 0.05m), (kit.LastOutcome(sub).Outcome, kit.LastOutcome(sub).Quantity));
+        Assert.Equal(50_000m, kit.PositionOf(follower, sub.Spec.Bucket)!.EntryPrice);
+        Assert.Null(kit.Shards[1].QuoteOf(Btc).Index);
+    }
 }

@@ -67,7 +67,10 @@ public sealed class CopyService
         if (!outcome.Result.Succeeded || outcome.Result.Replayed) return outcome;
         var followers = await _silo.QueryAsync(command.Account, g => g.FindStrategy(command.Strategy)?.Followers.Values.ToArray() ?? []);
         await Task.WhenAll(followers.Select(f => EndForClosedStrategyAsync(command.Strategy, f.Account, f.Subscription, command.ClosePositions)));
-        return outcome;
+        // The answer shows the strategy after its subscriptions ended, not just after the close.
+        return envelope.Render is { } render
+            ? outcome with { Response = await _silo.QueryAsync(command.Account, g => render(g, outcome.Result)) }
+            : outcome;
     }
 
     private async Task EndForClosedStrategyAsync(StrategyId strategy, AccountId follower, SubscriptionId subscription, bool closePositions)

@@ -345,11 +345,13 @@ public sealed partial class ShardGrains
             }
         }
 
-        foreach (var number in account.LiveOrders.ToArray())
-            if (_orders[number] is { IsLive: true } order && order.Bucket == bucket.Id)
-                Finish(order, new OrderCancelled(number, c.Reason) { At = _now, Account = account.Id });
+        // A bucket kept as a manual one keeps its orders too (the copies of the leader's take-profits and
+        // stop-losses go on protecting its positions, now on their own); a flattened one has none left.
         if (c.ClosePositions)
         {
+            foreach (var number in account.LiveOrders.ToArray())
+                if (_orders[number] is { IsLive: true } order && order.Bucket == bucket.Id)
+                    Finish(order, new OrderCancelled(number, c.Reason) { At = _now, Account = account.Id });
             foreach (var position in bucket.Positions.Values.OrderBy(p => p.Symbol, StringComparer.Ordinal).ToArray())
             {
                 var request = new OrderRequest

@@ -65,6 +65,10 @@ public sealed class CopyApiTests(EngineApp app) : IClassFixture<EngineApp>
         var view = (await app.GetAsync($"/v1/strategies/{strategy}", follower.ApiKey)).Status(HttpStatusCode.OK);
         Assert.Equal((leader.AccountId, 1, 5_000m, "active"), (view.Str("leaderAccountId"), view.GetProperty("followers").GetInt32(), view.Dec("allocated"), view.Str("status")));
         Assert.Contains((await app.GetAsync("/v1/strategies", follower.ApiKey)).Status(HttpStatusCode.OK).Items(), s => s.Str("strategyId") == strategy);
+        var events = (await app.GetAsync($"{follower.Path}/events?after=0", follower.ApiKey)).Status(HttpStatusCode.OK).Items();
+        Assert.Contains(events, e => e.GetRawText().Contains("\"copyOutcomeRecorded\"", StringComparison.Ordinal));
+        (await app.DeleteAsync($"{follower.Path}/subscriptions/{sub.Str("subscriptionId")}?closePositions=yes", follower.ApiKey))
+            .Problem(HttpStatusCode.BadRequest, "invalid_close_positions");
     }
 
     [Fact]

@@ -398,13 +398,18 @@ public sealed class CopyTradingTests
     public void EndSubscription_KeepPositions_BucketBecomesManual()
     {
         var (kit, leader, follower, strategy) = Setup();
-        var sub = kit.Subscribe(follower, strategy, 5_000m, Settings(ratio: 0.5m));
+        var sub = kit.Subscribe(follower, strategy, 5_000m, Settings(ratio: 0.5m) with { CopyTakeProfitStopLoss = true });
         kit.Market(leader, OrderSide.Buy, 0.2m);
+        var tp = (long)kit.Must(new PlaceOrder(GrainTestKit.TakeProfit(OrderSide.Sell, 0.2m, 55_000m) with { ReduceOnly = true }, null) { Account = leader })!;
+        var copy = kit.ShardOf(follower).Orders[kit.LastOutcome(sub).Order!.Value];
 
         kit.Must(new EndSubscription(sub.Id, false, CopyReasons.Unsubscribed) { Account = follower });
 
         var bucket = kit.BucketOf(follower, sub.Spec.Bucket);
         Assert.Equal((BucketKind.Manual, 0.1m), (bucket.Kind, kit.Held(follower, sub.Spec.Bucket)));
+        // The copy of the leader's take-profit stays, now the follower's own: the leader's cancel no longer reaches it.
+        kit.Must(new CancelOrder(tp) { Account = leader });
+        Assert.Equal((OrderStatus.Untriggered, (string?)null), (copy.Status, copy.Reason));
         GrainTestKit.AssertRejected(kit.Execute(new EndSubscription(sub.Id, true, CopyReasons.Unsubscribed) { Account = follower }),
             RejectionKind.Business, "subscription_ended");
         kit.AssertReplayAndSnapshotMatch();

@@ -155,6 +155,39 @@ public sealed class CopyApiTests(EngineApp app) : IClassFixture<EngineApp>
     }
 
     [Fact]
+    public async Task LeaderReduces_FollowerHoldsNothing_SkippedNoPositionAndFollowerUnchanged()
+    {
+        var (leader, follower, strategy) = await SetupAsync();
+        var sub = await SubscribeAsync(follower, strategy, Ratio(follower, "0.5"));
+        await BuyAsync(leader, "0.2");
+        // The follower closes its copy by hand: the leader's next reduction finds nothing to reduce.
+        (await app.PostAsync($"{follower.Path}/buckets/{sub.Str("bucketId")}/positions/{Btc}/close", null, follower.ApiKey)).Status(HttpStatusCode.Created);
+        var before = await app.SnapshotAsync(follower.AccountId, follower.ApiKey);
+
+        await PlaceOkAsync(leader, new { symbol = Btc, side = "sell", type = "market", quantity = "0.1" });
+
+        var outcome = (await OutcomesAsync(follower, sub.Str("subscriptionId"))).Last();
+        Assert.Equal(("skipped", "no_position", $"{strategy}-g2"), (outcome.Str("outcome"), outcome.Str("reason"), outcome.Str("signalId")));
+        Assert.Equal(before, await app.SnapshotAsync(follower.AccountId, follower.ApiKey));
+    }
+
+    [Fact]
+    public async Task LeaderScalesIn_FollowerAtMaxPositionNotional_SkippedAndFollowerUnchanged()
+    {
+        var (leader, follower, strategy) = await SetupAsync();
+        var sub = await SubscribeAsync(follower, strategy,
+            new { accountId = follower.AccountId, allocation = "5000", sizing = new { mode = "fixedRatio", ratio = "1" }, maxPositionNotional = "1000", onInsufficientMargin = "skip" });
+        await BuyAsync(leader, "0.1");
+        var before = await app.SnapshotAsync(follower.AccountId, follower.ApiKey);
+
+        await BuyAsync(leader, "0.1");
+
+        var outcome = (await OutcomesAsync(follower, sub.Str("subscriptionId"))).Last();
+        Assert.Equal(("skipped", "max_position_notional"), (outcome.Str("outcome"), outcome.Str("reason")));
+        Assert.Equal(before, await app.SnapshotAsync(follower.AccountId, follower.ApiKey));
+    }
+
+    [Fact]
     public async Task LeaderFill_AboveMaxPositionNotional_ScaledDown()
     {
         var (leader, follower, strategy) = await SetupAsync();

@@ -74,6 +74,7 @@ AccountEndpoints.Map(app);
 OrderEndpoints.Map(app);
 PlanEndpoints.Map(app);
 RiskEndpoints.Map(app);
+CopyEndpoints.Map(app);
 
 app.Run();
 

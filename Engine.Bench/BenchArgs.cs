@@ -13,6 +13,8 @@ internal sealed class BenchArgs
         workloads: trigger | journal | http | recovery | memory | all
                    risk (not in all): the trigger workload with circuit breakers and trigger
                    confirmations on, against the same with them off, side by side; prints on / off
+                   copy (not in all): one leader fill fanned out to many followers over all shards,
+                   durably journaled; time from the leader's fill to the last follower's outcome
 
         options (defaults are the full sizes):
           --orders N            resting conditional orders (trigger, recovery, memory)   [1000000]
@@ -53,6 +55,10 @@ internal sealed class BenchArgs
           --store S             file | postgres | both: the engine's store; postgres starts a
                                 throwaway PostgreSQL server (initdb, fsync on) for the run  [file]
 
+        copy:
+          --followers N         followers of the one strategy                            [10000]
+          --copy-shards N       shards they are spread over (the leader is on one)       [4]
+
         experiments (not in all): probe-place, probe-fire, probe-trailing (costs behind the report's hot spots)
 
         general:
@@ -83,6 +89,8 @@ internal sealed class BenchArgs
     public bool Wrk { get; private set; } = true;
     public int Shards { get; private set; } = 1;
     public string[] Stores { get; private set; } = ["file"];
+    public int Followers { get; private set; } = 10_000;
+    public int CopyShards { get; private set; } = 4;
     public string DataRoot { get; private set; } = Path.GetTempPath();
     public bool KeepData { get; private set; }
     public bool Verbose { get; private set; }
@@ -96,7 +104,7 @@ internal sealed class BenchArgs
     {
         if (args.Length == 0) return null;
         var a = new BenchArgs { Workload = args[0].ToLowerInvariant() };
-        if (a.Workload != "all" && a.Workload != "risk" && !Workloads.Contains(a.Workload) && !a.Workload.StartsWith("probe", StringComparison.Ordinal)) return null;
+        if (a.Workload != "all" && a.Workload != "risk" && a.Workload != "copy" && !Workloads.Contains(a.Workload) && !a.Workload.StartsWith("probe", StringComparison.Ordinal)) return null;
         try
         {
             for (var i = 1; i < args.Length; i++)
@@ -154,6 +162,8 @@ internal sealed class BenchArgs
                             _ => throw new ArgumentException("--store is file, postgres or both"),
                         };
                         break;
+                    case "--followers": a.Followers = Int(); break;
+                    case "--copy-shards": a.CopyShards = Int(); break;
                     case "--data-root": a.DataRoot = Next(); break;
                     case "--keep-data": a.KeepData = true; break;
                     case "--verbose": a.Verbose = true; break;

@@ -47,6 +47,9 @@ foreach (var workload in workloads)
             case "risk":
                 await RiskWorkload.RunAsync(parsed, report);
                 break;
+            case "copy":
+                await CopyWorkload.RunAsync(parsed, report);
+                break;
             default:
                 await Probes.RunAsync(parsed, workload);
                 break;

@@ -145,6 +145,9 @@ public sealed partial class ShardGrains
             case PlanEvent plan:
                 ApplyPlan(account, plan);
                 break;
+            case CopyEvent copy:
+                ApplyCopy(account, copy);
+                break;
             default:
                 ApplyRisk(account, ae);
                 break;

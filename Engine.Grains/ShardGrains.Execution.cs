@@ -146,7 +146,7 @@ public sealed partial class ShardGrains
     /// to the opposite position, and the opening part needs initial margin (notional / leverage) plus
     /// the fee from what the bucket has available after the closing part. Returns a reason on refusal.
     /// </summary>
-    private string? PlanFill(Bucket bucket, Instrument instrument, OrderSpec spec, decimal requested, decimal price, decimal feeRate, out FillPlan plan)
+    private string? PlanFill(Bucket bucket, Instrument instrument, OrderSpec spec, decimal requested, decimal price, decimal feeRate, out FillPlan plan, int? leverage = null)
     {
         plan = default;
         bucket.Positions.TryGetValue(spec.Symbol, out var position);
@@ -175,7 +175,7 @@ public sealed partial class ShardGrains
 
         if (opening > 0m)
         {
-            var needed = Money.Round(opening * price / LeverageOf(bucket, spec.Symbol));
+            var needed = Money.Round(opening * price / (leverage ?? LeverageOf(bucket, spec.Symbol)));
             if (bucket.Available + released + realized - fee < needed) return OrderReasons.InsufficientMargin;
         }
 

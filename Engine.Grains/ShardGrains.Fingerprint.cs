@@ -46,6 +46,7 @@ public sealed partial class ShardGrains
         foreach (var (number, at) in due) sb.Append("expiry ").Append(number).Append(' ').Append(Time(at)).Append('\n');
 
         AppendPlans(sb);
+        AppendCopy(sb);
 
         foreach (var (key, position) in _positionsByKey.OrderBy(kv => kv.Key))
             sb.Append("positionKey ").Append(key).Append(' ').Append(position.Bucket.Value).Append(' ').Append(position.Symbol).Append('\n');

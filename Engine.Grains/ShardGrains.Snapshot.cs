@@ -141,6 +141,8 @@ public sealed partial class ShardGrains
             Plans = CapturePlans(),
             Halts = _halts.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h => new SymbolHaltEntry(h.Key, h.Value.Reason, h.Value.Since, h.Value.Until)).ToArray(),
             Confirmations = _confirming.OrderBy(c => c.Value.Until.UtcTicks).ThenBy(c => c.Key).Select(c => new ConfirmationEntry(c.Key, c.Value.Price, c.Value.Until)).ToArray(),
+            Strategies = CaptureStrategies(),
+            Subscriptions = CaptureSubscriptions(),
         };
     }
 
@@ -387,6 +389,7 @@ public sealed partial class ShardGrains
         // The entries are in heap order already, so the heapify that follows moves nothing.
         _expiries.EnqueueRange(expiries);
         LoadPlans(s.Plans);
+        LoadCopy(s.Strategies, s.Subscriptions);
         RebuildRiskIndexes(s);
     }
 

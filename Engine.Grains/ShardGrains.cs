@@ -109,6 +109,13 @@ public sealed partial class ShardGrains
             SetCancelAllAfter c => Decide(c),
             SetDailyLossLimit c => Decide(c),
             ReleaseDailyLossLock c => Decide(c),
+            PublishStrategy c => Decide(c),
+            CloseStrategy c => Decide(c),
+            AddCopyFollower c => Decide(c),
+            RemoveCopyFollower c => Decide(c),
+            AcknowledgeCopySignal c => Decide(c),
+            Subscribe c => Decide(c),
+            EndSubscription c => Decide(c),
             _ => new CommandResult(Rejection.Invalid("unknown_command", command.GetType().Name), []),
         };
         if (_lossLimited.Count != 0 && result.Succeeded) CheckLossLimits(command.Account);
@@ -169,6 +176,13 @@ public sealed partial class ShardGrains
     /// <summary>Applies an event now and records it for the journal.</summary>
     private void Emit(EngineEvent e)
     {
+        // A fill or a take-profit/stop-loss change in a strategy's bucket also emits the strategy's signal.
+        if (_strategyByBucket.Count != 0 && e is AccountEvent ae && MirroredBy(ae) is { } strategy)
+        {
+            EmitMirrored(strategy, ae);
+            return;
+        }
+
         Apply(e);
         _out.Add(e);
     }

@@ -13,6 +13,8 @@ public sealed record ShardOptions
     public TimeSpan PlanMisfireGrace { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>History lines each plan keeps (the newest).</summary>
     public int PlanHistory { get; init; } = 500;
+    /// <summary>Copy outcomes each subscription keeps (the newest).</summary>
+    public int CopyOutcomeHistory { get; init; } = 1_000;
 
     /// <summary>
     /// The price band, a fraction (0 turns it off): a buy limit may be at most this far above its

@@ -51,6 +51,12 @@ public sealed record ShardSnapshot
 
     /// <summary>Wick-protected orders waiting for the end of their trigger confirmation.</summary>
     public ConfirmationEntry[] Confirmations { get; init; } = [];
+
+    /// <summary>Copy strategies, each account's in creation order (format 5 on).</summary>
+    public StrategySnapshot[] Strategies { get; init; } = [];
+
+    /// <summary>Copy subscriptions, each account's in creation order (format 5 on).</summary>
+    public SubscriptionSnapshot[] Subscriptions { get; init; } = [];
 }
 
 /// <summary>An account with its buckets and its recent history.</summary>
@@ -196,3 +202,43 @@ public readonly record struct SymbolHaltEntry(string Symbol, string Reason, Date
 
 /// <summary>A confirming order: the price its trigger held at and when its confirmation ends.</summary>
 public readonly record struct ConfirmationEntry(long Order, decimal Price, DateTimeOffset Until);
+
+/// <summary>A signal still in a strategy's outbox, with the follower shards that have not acknowledged it.</summary>
+public sealed record OutboxEntry(CopyTrading.CopySignal Signal, int[] Shards);
+
+/// <summary>A copy strategy: its definition, state, followers (by shard, in joining order), outbox and the leader protections followers copy.</summary>
+public sealed record StrategySnapshot
+{
+    public required StrategyId Id { get; init; }
+    public required AccountId Leader { get; init; }
+    public required BucketId Bucket { get; init; }
+    public required string Name { get; init; }
+    public string? Description { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required CopyTrading.StrategyStatus Status { get; init; }
+    public DateTimeOffset? ClosedAt { get; init; }
+    public bool ClosedWithPositions { get; init; }
+    public required long LastSequence { get; init; }
+    public required decimal Pnl { get; init; }
+    public required CopyTrading.StrategyFollower[] Followers { get; init; }
+    public required OutboxEntry[] Outbox { get; init; }
+    public required long[] Protections { get; init; }
+}
+
+/// <summary>A follower's copy of a leader take-profit or stop-loss.</summary>
+public readonly record struct ProtectionLink(long LeaderOrder, long Order);
+
+/// <summary>A copy subscription with its last applied signal, its protections and its newest outcomes.</summary>
+public sealed record SubscriptionSnapshot
+{
+    public required AccountId Account { get; init; }
+    public required CopyTrading.SubscriptionSpec Spec { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required CopyTrading.SubscriptionStatus Status { get; init; }
+    public DateTimeOffset? EndedAt { get; init; }
+    public string? EndReason { get; init; }
+    public bool ClosedPositions { get; init; }
+    public required long LastSequence { get; init; }
+    public required ProtectionLink[] Protections { get; init; }
+    public required CopyTrading.CopyOutcomeEntry[] Outcomes { get; init; }
+}

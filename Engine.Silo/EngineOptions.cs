@@ -47,6 +47,8 @@ public sealed class EngineOptions
 
     public PriceBandOptions PriceBand { get; set; } = new();
 
+    public CopyOptions Copy { get; set; } = new();
+
     public CircuitBreakerSettings ToCircuitBreakerSettings() => CircuitBreaker.Enabled
         ? new(CircuitBreaker.MaxMove, TimeSpan.FromSeconds(CircuitBreaker.WindowSeconds), TimeSpan.FromSeconds(CircuitBreaker.PauseSeconds), CircuitBreaker.HaltOnDegraded)
         : CircuitBreakerSettings.Off;
@@ -66,6 +68,7 @@ public sealed class EngineOptions
         PlanMisfireGrace = TimeSpan.FromSeconds(Plans.MisfireGraceSeconds),
         PriceBand = PriceBand.Fraction,
         PriceBandPolicy = PriceBand.Policy,
+        CopyOutcomeHistory = Copy.OutcomesPerSubscription,
     };
 }
 
@@ -114,6 +117,25 @@ public sealed class CircuitBreakerOptions
 
     /// <summary>Pause while the index is degraded (after it was healthy once), until it is healthy again.</summary>
     public bool HaltOnDegraded { get; set; } = true;
+}
+
+/// <summary>Copy trading (section <c>Engine:Copy</c>).</summary>
+public sealed class CopyOptions
+{
+    /// <summary>Outcomes each subscription keeps for reading (the newest).</summary>
+    public int OutcomesPerSubscription { get; set; } = 1_000;
+
+    /// <summary>
+    /// Fault injection for recovery tests, never for production: journaled signals are not delivered to
+    /// follower shards (as if the engine died right after the leader's fill). A restart without it delivers them.
+    /// </summary>
+    public bool HoldDeliveries { get; set; }
+
+    /// <summary>
+    /// Fault injection for recovery tests: follower outcomes are journaled but the leader never journals
+    /// the acknowledgment (as if the engine died right after the followers' orders). A restart re-delivers.
+    /// </summary>
+    public bool HoldAcknowledgments { get; set; }
 }
 
 /// <summary>The price band for limit prices (section <c>Engine:PriceBand</c>).</summary>

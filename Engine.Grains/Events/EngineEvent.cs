@@ -52,6 +52,15 @@ namespace Engine.Grains.Events;
 [JsonDerivedType(typeof(TriggerConfirmationStarted), "triggerConfirmationStarted")]
 [JsonDerivedType(typeof(TriggerConfirmationFailed), "triggerConfirmationFailed")]
 [JsonDerivedType(typeof(OrderConvertedToMarket), "orderConvertedToMarket")]
+[JsonDerivedType(typeof(StrategyPublished), "strategyPublished")]
+[JsonDerivedType(typeof(StrategyClosed), "strategyClosed")]
+[JsonDerivedType(typeof(CopyFollowerAdded), "copyFollowerAdded")]
+[JsonDerivedType(typeof(CopyFollowerRemoved), "copyFollowerRemoved")]
+[JsonDerivedType(typeof(CopySignalEmitted), "copySignalEmitted")]
+[JsonDerivedType(typeof(CopySignalAcknowledged), "copySignalAcknowledged")]
+[JsonDerivedType(typeof(CopySubscribed), "copySubscribed")]
+[JsonDerivedType(typeof(CopyOutcomeRecorded), "copyOutcomeRecorded")]
+[JsonDerivedType(typeof(CopySubscriptionEnded), "copySubscriptionEnded")]
 public abstract record EngineEvent
 {
     // Engine time is UTC: ticks take half the room of a DateTimeOffset, in every event an account's history keeps.

@@ -23,7 +23,8 @@ public sealed class Bucket
 
     public BucketId Id { get; }
     public string Name { get; }
-    public BucketKind Kind { get; }
+    /// <summary>Settable: a copy bucket kept after its subscription ended becomes a manual bucket.</summary>
+    public BucketKind Kind { get; internal set; }
     public decimal Balance { get; internal set; }
     public decimal RealizedPnl { get; internal set; }
     /// <summary>No new orders: the bucket's kill switch is on or its daily loss limit was reached (the account's kill switch is on the account).</summary>

@@ -57,15 +57,17 @@ namespace Engine.Silo.Persistence;
 /// kill switch and dead man's switch deadline (after its events), and the shard's halts and trigger
 /// confirmations (after the plans). Format 2 and 3 snapshots still read, with none of that state. Order specs carry their risk
 /// options under a new spec flag, so older records and snapshots (which never set it) read unchanged.
+/// Format 5 adds copy trading's strategies and subscriptions after the confirmations (see
+/// <c>ShardSnapshotCodec.Copy.cs</c>); formats 2 to 4 read with none.
 /// </para>
 /// </remarks>
 public static partial class ShardSnapshotCodec
 {
     /// <summary>
     /// The format version this build writes (1 was an interim order layout, never read now; 2 had no
-    /// plans; 3 had plans but no risk controls).
+    /// plans; 3 had plans but no risk controls; 4 had no copy trading).
     /// </summary>
-    public const ushort FormatVersion = 4;
+    public const ushort FormatVersion = 5;
 
     /// <summary>The oldest format version this build still reads.</summary>
     private const ushort OldestReadableVersion = 2;
@@ -203,6 +205,15 @@ public static partial class ShardSnapshotCodec
         [typeof(TriggerConfirmationStarted)] = 39,
         [typeof(TriggerConfirmationFailed)] = 40,
         [typeof(OrderConvertedToMarket)] = 41,
+        [typeof(StrategyPublished)] = StrategyPublishedTag,
+        [typeof(StrategyClosed)] = 43,
+        [typeof(CopyFollowerAdded)] = 44,
+        [typeof(CopyFollowerRemoved)] = 45,
+        [typeof(CopySignalEmitted)] = 46,
+        [typeof(CopySignalAcknowledged)] = 47,
+        [typeof(CopySubscribed)] = 48,
+        [typeof(CopyOutcomeRecorded)] = 49,
+        [typeof(CopySubscriptionEnded)] = CopySubscriptionEndedTag,
     };
 
     // Spec flags.
@@ -322,6 +333,11 @@ public static partial class ShardSnapshotCodec
                 Decimal(c.Price);
                 Time(c.Until);
             }
+
+            Count(s.Strategies.Length);
+            foreach (var strategy in s.Strategies) Strategy(strategy);
+            Count(s.Subscriptions.Length);
+            foreach (var subscription in s.Subscriptions) Subscription(subscription);
 
             w.Write(EndMarker);
         }
@@ -742,6 +758,9 @@ public static partial class ShardSnapshotCodec
                     Varint(x.Order);
                     Shared(x.Reason);
                     break;
+                case CopyEvent x:
+                    CopyEvent(x);
+                    break;
             }
         }
 
@@ -905,6 +924,16 @@ public static partial class ShardSnapshotCodec
                 for (var i = 0; i < confirmations.Length; i++) confirmations[i] = new ConfirmationEntry(r.Read7BitEncodedInt64(), Decimal(), Time());
             }
 
+            StrategySnapshot[] strategies = [];
+            SubscriptionSnapshot[] subscriptions = [];
+            if (_version >= 5)
+            {
+                strategies = new StrategySnapshot[Count()];
+                for (var i = 0; i < strategies.Length; i++) strategies[i] = Strategy();
+                subscriptions = new SubscriptionSnapshot[Count()];
+                for (var i = 0; i < subscriptions.Length; i++) subscriptions[i] = Subscription();
+            }
+
             var end = r.ReadUInt32();
             if (end != EndMarker) throw Corrupt($"end marker 0x{end:X8}, expected 0x{EndMarker:X8}");
 
@@ -921,6 +950,8 @@ public static partial class ShardSnapshotCodec
                 Plans = plans,
                 Halts = halts,
                 Confirmations = confirmations,
+                Strategies = strategies,
+                Subscriptions = subscriptions,
             };
         }
 
@@ -1202,6 +1233,7 @@ public static partial class ShardSnapshotCodec
                 39 => new TriggerConfirmationStarted(r.Read7BitEncodedInt64(), Decimal(), Time()) { At = at, Account = account },
                 40 => new TriggerConfirmationFailed(r.Read7BitEncodedInt64(), Decimal()) { At = at, Account = account },
                 41 => new OrderConvertedToMarket(r.Read7BitEncodedInt64(), SharedRequired()) { At = at, Account = account },
+                >= StrategyPublishedTag and <= CopySubscriptionEndedTag => CopyEvent(tag, at, account),
                 _ => throw Corrupt($"unknown event tag {tag}"),
             };
         }

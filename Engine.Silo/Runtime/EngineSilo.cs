@@ -44,9 +44,11 @@ public sealed class EngineSilo : IAsyncDisposable
     private HistoryProjector? _history;
 
     private EngineSilo(ShardHost[] shards, IJournalStore store, PriceService prices, AccountDirectory directory, AccountEventHub hub,
-        InstrumentCatalog instruments, EngineOptions options, TimeProvider time, string operatorKey, FileStream? dataLock, ILogger log)
+        InstrumentCatalog instruments, EngineOptions options, TimeProvider time, string operatorKey, FileStream? dataLock, ILogger log, Copy.CopyFanOut fanOut)
     {
         _shards = shards;
+        FanOut = fanOut;
+        Copy = new Copy.CopyService(this, log);
         _store = store;
         Prices = prices;
         Directory = directory;
@@ -69,6 +71,12 @@ public sealed class EngineSilo : IAsyncDisposable
     public EngineOptions Options { get; }
     public string OperatorKey { get; }
     public int ShardCount => _shards.Length;
+
+    /// <summary>Copy trading's cross-shard steps.</summary>
+    public Copy.CopyService Copy { get; }
+
+    /// <summary>Copy signal delivery between shards (its completion event measures fan-out).</summary>
+    public Copy.CopyFanOut FanOut { get; }
 
     /// <summary>
     /// Whether the store answers now: PostgreSQL runs a trivial query within two seconds; the file store is the
@@ -154,6 +162,7 @@ public sealed class EngineSilo : IAsyncDisposable
             }
 
             PriceService? priceService = null;
+            var fanOut = new Copy.CopyFanOut(options.Copy);
 
             // After a shard rebuilt itself from the store in place (on its loop, before it takes more work): what the
             // rest of the node derived from its events catches up with the rebuilt state. A batch whose commit
@@ -162,6 +171,9 @@ public sealed class EngineSilo : IAsyncDisposable
             {
                 foreach (var account in shard.Grains.Accounts.Values) directory.Add(account.ApiKeyHash, account.Id);
                 foreach (var plan in shard.Grains.Plans) plans?.Changed(plan.Account, plan.Id);
+                // Copy signals whose delivery failed while the shard was down (to it, or from its outbox) go again;
+                // followers drop what they already have. Not awaited: the queries run on this very loop.
+                _ = fanOut.RedeliverAsync();
                 // A halt broadcast while the shard was down failed there: the node's halts are told again.
                 if (priceService is null) return;
                 foreach (var instrument in instruments.All)
@@ -175,8 +187,11 @@ public sealed class EngineSilo : IAsyncDisposable
                 shards[i] = await ShardHost.RecoverAsync(i, store,
                     snapshot => snapshot is null ? new ShardGrains(instruments, venue, shardOptions) : ShardGrains.Restore(snapshot, instruments, venue, shardOptions),
                     options, time,
-                    log, Publish, ct, Recovered));
+                    log, Publish, ct, Recovered, fanOut));
             await Task.WhenAll(recoveries);
+            fanOut.Attach(shards);
+            // Signals a crash left undelivered go first, ahead of anything new.
+            await fanOut.RedeliverAsync();
             foreach (var shard in shards)
                 foreach (var account in shard.Grains.Accounts.Values)
                     directory.Add(account.ApiKeyHash, account.Id);
@@ -195,9 +210,10 @@ public sealed class EngineSilo : IAsyncDisposable
             }, options.ToCircuitBreakerSettings(), BroadcastHalt);
             priceService = prices;
             await RestoreHaltsAsync(shards, prices, log);
-            var silo = new EngineSilo(shards, store, prices, directory, hub, instruments, options, time, operatorKey, dataLock, log) { Database = database };
+            var silo = new EngineSilo(shards, store, prices, directory, hub, instruments, options, time, operatorKey, dataLock, log, fanOut) { Database = database };
             try
             {
+                await silo.Copy.ReconcileAsync();
                 if (database is not null)
                 {
                     silo._history = history = await HistoryProjector.StartAsync(database, options.Shards, log, ct);

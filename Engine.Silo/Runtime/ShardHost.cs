@@ -34,6 +34,7 @@ internal sealed class ShardHost : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly Action<IReadOnlyList<SequencedEvent>> _publish;
+    private readonly Copy.CopyFanOut? _copy;
     private Task _loop = Task.CompletedTask;
     private long _eventsSinceSnapshot;
     private long _posted;
@@ -43,9 +44,10 @@ internal sealed class ShardHost : IAsyncDisposable
     private Task<long>? _snapshotWrite;
 
     private ShardHost(int index, Loaded loaded, IJournalStore store, Func<ShardSnapshot?, ShardGrains> build, EngineOptions options,
-        TimeProvider time, ILogger log, Action<IReadOnlyList<SequencedEvent>> publish, Action<ShardHost> recovered)
+        TimeProvider time, ILogger log, Action<IReadOnlyList<SequencedEvent>> publish, Action<ShardHost> recovered, Copy.CopyFanOut? copy)
     {
         Index = index;
+        _copy = copy;
         Grains = loaded.Grains;
         _journal = loaded.Journal;
         _eventsSinceSnapshot = loaded.Replayed;
@@ -82,10 +84,11 @@ internal sealed class ShardHost : IAsyncDisposable
     /// <paramref name="recovered"/> runs on the loop after each later recovery in place, with the new state.
     /// </summary>
     public static async Task<ShardHost> RecoverAsync(int index, IJournalStore store, Func<ShardSnapshot?, ShardGrains> build, EngineOptions options,
-        TimeProvider time, ILogger log, Action<IReadOnlyList<SequencedEvent>> publish, CancellationToken ct, Action<ShardHost>? recovered = null)
+        TimeProvider time, ILogger log, Action<IReadOnlyList<SequencedEvent>> publish, CancellationToken ct, Action<ShardHost>? recovered = null,
+        Copy.CopyFanOut? copy = null)
     {
         var loaded = await LoadAsync(index, store, build, log, ct);
-        var host = new ShardHost(index, loaded, store, build, options, time, log, publish, recovered ?? (_ => { }));
+        var host = new ShardHost(index, loaded, store, build, options, time, log, publish, recovered ?? (_ => { }), copy);
         host._loop = Task.Run(host.RunAsync, CancellationToken.None);
         return host;
     }
@@ -127,6 +130,14 @@ internal sealed class ShardHost : IAsyncDisposable
     {
         if (_mailbox.Writer.TryWrite(work)) Interlocked.Increment(ref _posted);
         else work.Complete(new StoreUnavailableException("the engine is stopping"));
+    }
+
+    /// <summary>Reads the shard's state on its loop.</summary>
+    public Task<T> QueryAsync<T>(Func<ShardGrains, T> query)
+    {
+        var work = new QueryWork<T>(query);
+        Post(work);
+        return work.Task;
     }
 
     /// <summary>Snapshots the shard once everything posted before this call is durable.</summary>
@@ -195,6 +206,8 @@ internal sealed class ShardHost : IAsyncDisposable
 
             if (!faulted)
             {
+                // On the loop, while the state is the batch's: which follower shards get the signals it journaled.
+                if (_copy is not null && current.Events.Count != 0) _copy.Collect(Grains, Index, current.Events, current.Deliveries);
                 foreach (var e in current.Events) current.Encoder.Add(e);
                 _eventsSinceSnapshot += current.Events.Count;
             }
@@ -279,6 +292,8 @@ internal sealed class ShardHost : IAsyncDisposable
     {
         // Publish before answering: a client that got its 201 must find its new API key registered.
         if (failure is null && batch.Recorded.Count > 0) _publish(batch.Recorded.ToArray());
+        // Durable now: the signals may leave for their follower shards.
+        if (failure is null && batch.Deliveries.Count > 0) _copy!.Deliver(batch.Deliveries.ToArray());
         foreach (var work in batch.Work) work.Complete(failure);
         batch.Clear();
     }
@@ -408,9 +423,11 @@ internal sealed class ShardHost : IAsyncDisposable
         public List<EngineEvent> Events { get; } = new(1024);
         public List<SequencedEvent> Recorded { get; } = new(1024);
         public JournalBatchEncoder Encoder { get; } = new();
+        public List<Copy.CopyDelivery> Deliveries { get; } = [];
 
         public void Clear()
         {
+            Deliveries.Clear();
             Work.Clear();
             Events.Clear();
             Recorded.Clear();

@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Engine.Grains;
+using Engine.Grains.CopyTrading;
+using Engine.Grains.Events;
+using Engine.Grains.Orders;
+using Engine.Silo.Runtime;
+
+namespace Engine.Bench;
+
+/// <summary>
+/// Copy fan-out through the real runtime (<see cref="EngineSilo"/>, file journal, fsync per batch): one
+/// leader's strategy with <c>--followers</c> subscriptions spread over <c>--copy-shards</c> shards. Each
+/// repetition is one leader market order (alternately opening 10 BTC and closing it, so followers open
+/// and close in turn); the figure is the time from the leader's command to the last follower shard's
+/// outcomes being durable, and follower orders per second over it. The fan-out's own clock (from the
+/// leader's fill being decided, as the engine's histogram records it) is printed alongside.
+/// </summary>
+internal static class CopyWorkload
+{
+    private const string Symbol = "BTC-USDT";
+
+    /// <summary>The mirroring itself, in one shard's grains with no runtime or journal: what a follower costs.</summary>
+    private static void GrainsOnly(BenchArgs a)
+    {
+        var shard = ShardSetup.NewShard();
+        ShardSetup.PrimeQuotes(shard);
+        var leader = new AccountId("leader");
+        var now = ShardSetup.T0;
+        void Must(Command c)
+        {
+            var r = shard.Execute(c, now);
+            if (!r.Succeeded) throw new InvalidOperationException($"{c.GetType().Name}: {r.Rejection}");
+        }
+
+        Must(new OpenAccount("leader", "h") { Account = leader });
+        Must(new Deposit(10_000_000m) { Account = leader });
+        Must(new TransferFunds(BucketId.For(leader, 1), TransferDirection.In, 10_000_000m) { Account = leader });
+        var strategy = (StrategyId)shard.Execute(new PublishStrategy(BucketId.For(leader, 1), "bench", null) { Account = leader }, now).Value!;
+        var settings = new CopySettings { Mode = CopySizingMode.FixedRatio, Ratio = 0.01m, OnInsufficientMargin = InsufficientMarginPolicy.Skip };
+        var subs = new SubscriptionId[a.Followers];
+        for (var i = 0; i < a.Followers; i++)
+        {
+            var id = new AccountId($"f{i:D6}");
+            Must(new OpenAccount("f", "h") { Account = id });
+            Must(new Deposit(10_000m) { Account = id });
+            subs[i] = (SubscriptionId)shard.Execute(new Subscribe(strategy, new AccountId("elsewhere"), 5_000m, settings, null, null) { Account = id }, now).Value!;
+        }
+
+        var times = new List<double>();
+        var buy = true;
+        for (var rep = 0; rep < a.Reps + 2; rep++)
+        {
+            var signal = new CopySignal
+            {
+                Sequence = rep + 1,
+                Kind = CopySignalKind.Fill,
+                Symbol = Symbol,
+                Side = buy ? OrderSide.Buy : OrderSide.Sell,
+                Quantity = 10m,
+                Price = 50_000m,
+                PositionBefore = buy ? 0m : 10m,
+                PositionAfter = buy ? 10m : 0m,
+                LeaderEquity = 10_000_000m,
+                Leverage = 10,
+            };
+            var events = new List<EngineEvent>(a.Followers * 4);
+            var watch = Stopwatch.StartNew();
+            shard.OnCopySignal(strategy, signal, subs, now, events);
+            if (rep >= 2) times.Add(watch.Elapsed.TotalMilliseconds);
+            buy = !buy;
+        }
+
+        // For scale: the same followers each placing the same market order themselves (the engine's plain order path).
+        var plain = Stopwatch.StartNew();
+        for (var i = 0; i < a.Followers; i++)
+            shard.Execute(new PlaceOrder(new OrderRequest { Bucket = BucketId.For(new AccountId($"f{i:D6}"), 2), Symbol = Symbol, Side = OrderSide.Buy, Type = OrderType.Market, Quantity = 0.1m }, null)
+            { Account = new AccountId($"f{i:D6}") }, now);
+        Console.WriteLine($"  grains only: {a.Followers:N0} plain market orders placed with Execute in {Stats.Ms(plain.Elapsed.TotalMilliseconds)}");
+        var median = Stats.Median(times);
+        Console.WriteLine($"  grains only: {a.Followers:N0} followers mirrored by one shard's grains in {Stats.Ms(median)} (median), {Stats.Rate(a.Followers / (median / 1000))}");
+    }
+
+    public static async Task RunAsync(BenchArgs a, Report report)
+    {
+        GrainsOnly(a);
+        var dir = SiloHarness.NewDirectory(a, "copy");
+        try
+        {
+            var options = SiloHarness.Options(dir, a.CopyShards, snapshotEvery: 50_000_000);
+            await using var harness = await SiloHarness.StartAsync(options, a.Verbose);
+            var silo = harness.Silo;
+            Console.WriteLine($"{a.Followers:N0} followers over {a.CopyShards} shards, one leader; file journal in {dir}; {a.Reps} measured repetitions after 2 warm-up ones");
+
+            var setup = Stopwatch.StartNew();
+            await harness.PrimePricesAsync();
+            var leader = new AccountId("leader");
+            await harness.MustAsync(new OpenAccount("leader", "hash-leader") { Account = leader });
+            await harness.MustAsync(new Deposit(10_000_000m) { Account = leader });
+            await harness.MustAsync(new TransferFunds(BucketId.For(leader, 1), TransferDirection.In, 10_000_000m) { Account = leader });
+            var strategy = (StrategyId)(await silo.SendAsync(new CommandEnvelope(new PublishStrategy(BucketId.For(leader, 1), "bench", null) { Account = leader }))).Result.Value!;
+            var settings = new CopySettings { Mode = CopySizingMode.FixedRatio, Ratio = 0.01m, OnInsufficientMargin = InsufficientMarginPolicy.Skip };
+            var perShard = new int[a.CopyShards];
+            await SiloHarness.RunConcurrentAsync(a.Followers, 256, async i =>
+            {
+                var id = new AccountId($"f{i:D6}");
+                await harness.MustAsync(new OpenAccount($"follower {i}", $"hash-f{i}") { Account = id });
+                await harness.MustAsync(new Deposit(10_000m) { Account = id });
+                var outcome = await silo.Copy.SubscribeAsync(strategy, new CommandEnvelope(new Subscribe(strategy, leader, 5_000m, settings, null, null) { Account = id }));
+                if (!outcome.Result.Succeeded) throw new InvalidOperationException($"subscribe rejected: {outcome.Result.Rejection}");
+                Interlocked.Increment(ref perShard[silo.ShardOf(id)]);
+            });
+            await harness.DrainAsync();
+            Console.WriteLine($"  set up in {setup.Elapsed.TotalSeconds:F1} s; followers per shard: {string.Join(" / ", perShard)}; leader on shard {silo.ShardOf(leader)}");
+
+            var completed = new ConcurrentDictionary<long, TaskCompletionSource<(int Followers, TimeSpan FanOut)>>();
+            silo.FanOut.SignalCompleted += (s, sequence, followers, elapsed) =>
+            {
+                if (s == strategy) completed.GetOrAdd(sequence, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult((followers, elapsed));
+            };
+
+            var totals = new List<double>();
+            var fanOuts = new List<double>();
+            var buy = true;
+            for (var rep = -2; rep < a.Reps; rep++)
+            {
+                var sequence = await silo.QueryAsync(leader, g => g.FindStrategy(strategy)!.LastSequence) + 1;
+                var done = completed.GetOrAdd(sequence, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
+                var request = new OrderRequest { Symbol = Symbol, Side = buy ? OrderSide.Buy : OrderSide.Sell, Type = OrderType.Market, Quantity = 10m, ReduceOnly = !buy };
+                var watch = Stopwatch.StartNew();
+                await harness.MustAsync(new PlaceOrder(request, null) { Account = leader });
+                var (followers, fanOut) = await done.Task.WaitAsync(TimeSpan.FromMinutes(2));
+                var total = watch.Elapsed;
+                if (followers != a.Followers) throw new InvalidOperationException($"signal {sequence} reached {followers} followers, expected {a.Followers}");
+                var copied = await silo.QueryAllAsync(g => g.Subscriptions.Count(s => s.LastSequence == sequence && s.Outcomes.Last().Outcome == CopyOutcome.Copied));
+                var label = rep < 0 ? "warm-up" : $"rep {rep + 1}";
+                Console.WriteLine($"  {label}: {(buy ? "open" : "close")} {total.TotalMilliseconds:F1} ms leader order to last outcome durable "
+                    + $"(fan-out {fanOut.TotalMilliseconds:F1} ms), {copied.Sum():N0} copied, {a.Followers / total.TotalSeconds:N0} follower orders/s");
+                if (rep >= 0)
+                {
+                    totals.Add(total.TotalMilliseconds);
+                    fanOuts.Add(fanOut.TotalMilliseconds);
+                }
+
+                buy = !buy;
+            }
+
+            var median = Stats.Median(totals);
+            Console.WriteLine($"  median {Stats.Ms(median)} (range {Stats.Range(totals, Stats.Ms)}), fan-out alone median {Stats.Ms(Stats.Median(fanOuts))}; "
+                + $"{Stats.Rate(a.Followers / (median / 1000))} follower orders");
+            report.Add("copy", $"leader fill to last of {a.Followers:N0} follower outcomes, durable ({a.CopyShards} shards)", Stats.Ms(median), "< 50 ms", median < 50);
+            report.Add("copy", "follower orders per second (median)", Stats.Rate(a.Followers / (median / 1000)), ">= 200,000/s", a.Followers / (median / 1000) >= 200_000);
+        }
+        finally
+        {
+            SiloHarness.DeleteDirectory(a, dir);
+        }
+    }
+}

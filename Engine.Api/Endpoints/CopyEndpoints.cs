@@ -97,16 +97,37 @@ public static class CopyEndpoints
         .Produces<SubscriptionResponse>()
         .WithSummary("One subscription.");
 
-        account.MapGet("/{subscriptionId}/outcomes", async (HttpContext http, EngineSilo silo, string accountId, string subscriptionId) =>
+        account.MapGet("/{subscriptionId}/outcomes", async (HttpContext http, EngineSilo silo, string accountId, string subscriptionId, string? after, int? limit) =>
         {
             var id = ApiKeys.RequireAccount(http, silo, accountId, operatorAllowed: true);
-            var view = await silo.QueryAsync(id, g => g.FindSubscription(id, new SubscriptionId(subscriptionId)) is { } s
-                ? s.Outcomes.Select(o => CopyViews.Outcome(s, o)).ToArray()
-                : null);
-            return view is null ? Problems.NotFound("subscription not found") : Results.Json(view, ApiJson.Options);
+            if (limit is < 1 or > 1000) throw new ProblemException(400, "invalid_limit", "limit must be 1 to 1000");
+            var sub = new SubscriptionId(subscriptionId);
+            // With PostgreSQL every outcome is in the history read model, paged there; else the recent ones are in memory.
+            var history = silo.History;
+            var found = await silo.QueryAsync(id, g => g.FindSubscription(id, sub) is { } s
+                ? (Subscription: s, Recent: history is null ? s.Outcomes.ToArray() : [])
+                : ((Subscription Subscription, CopyOutcomeEntry[] Recent)?)null);
+            if (found is not { } f) return Problems.NotFound("subscription not found");
+            var afterSequence = 0L;
+            var prefix = CopySignal.IdOf(f.Subscription.Spec.Strategy, 0)[..^1];
+            if (after is not null && !(after.StartsWith(prefix, StringComparison.Ordinal) && long.TryParse(after.AsSpan(prefix.Length), out afterSequence)))
+                throw new ProblemException(400, "invalid_after", "after must be a signalId of this subscription's strategy");
+            IEnumerable<CopyOutcomeEntry> entries;
+            if (history is null)
+            {
+                entries = f.Recent.Where(o => o.Sequence > afterSequence).Take(limit ?? int.MaxValue);
+            }
+            else
+            {
+                await silo.CatchUpHistoryAsync(id, http.RequestAborted);
+                entries = await history.CopyOutcomesAsync(id, sub, afterSequence, limit ?? 1000, http.RequestAborted);
+            }
+
+            return Results.Json(entries.Select(o => CopyViews.Outcome(f.Subscription, o)).ToArray(), ApiJson.Options);
         })
         .Produces<CopyOutcomeResponse[]>()
-        .WithSummary("What happened to each signal, oldest first: copied, scaledDown or skipped, with the reason and the follower's order.");
+        .WithSummary("What happened to each signal, oldest first: copied, scaledDown or skipped, with the reason and the follower's order "
+            + "(every one with PostgreSQL, else the recent ones); page with after = the last signalId seen and limit (1 to 1000).");
 
         account.MapDelete("/{subscriptionId}", async (HttpContext http, EngineSilo silo, string accountId, string subscriptionId) =>
         {

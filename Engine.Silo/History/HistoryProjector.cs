@@ -219,6 +219,7 @@ public sealed class HistoryProjector : IAsyncDisposable
         private readonly Dictionary<(string Account, long Number), (Order Order, byte[] Accepted)> _orders = [];
         private readonly List<FillHistoryRow> _fills = [];
         private readonly List<PlanHistoryRow> _plans = [];
+        private readonly List<CopyOutcomeRow> _copies = [];
 
         /// <summary>Loads the current rows of the orders these events change but did not create.</summary>
         public async Task LoadOrdersAsync(NpgsqlConnection connection, IEnumerable<EngineEvent> events, CancellationToken ct)
@@ -261,6 +262,14 @@ public sealed class HistoryProjector : IAsyncDisposable
                         AccountId = account, Number = liq.Fill, OrderNumber = null, BucketId = liq.Bucket.Value, Symbol = liq.Symbol,
                         Side = (short)(liq.Quantity > 0 ? OrderSide.Sell : OrderSide.Buy), Quantity = Math.Abs(liq.Quantity), Price = liq.Price,
                         Fee = 0m, RealizedPnl = liq.RealizedPnl, Liquidity = (short)Liquidity.Liquidation, At = liq.At,
+                    });
+                    return;
+                case CopyOutcomeRecorded o:
+                    _copies.Add(new CopyOutcomeRow
+                    {
+                        AccountId = account, SubscriptionId = o.Subscription.Value, Sequence = o.Sequence, Kind = (short)o.Kind, Symbol = o.Symbol,
+                        LeaderQuantity = o.LeaderQuantity, Quantity = o.Quantity, Outcome = (short)o.Outcome, Reason = o.Reason,
+                        OrderNumber = o.Order, LeaderOrder = o.LeaderOrder, At = o.At,
                     });
                     return;
                 case PlanEvent plan:
@@ -347,6 +356,29 @@ public sealed class HistoryProjector : IAsyncDisposable
             if (_orders.Count > 0) await HistoryOrders.UpsertAsync(connection, transaction, _orders.Values, ct);
             if (_fills.Count > 0) await InsertFillsAsync(connection, transaction, ct);
             if (_plans.Count > 0) await InsertPlansAsync(connection, transaction, ct);
+            if (_copies.Count > 0) await InsertCopiesAsync(connection, transaction, ct);
+        }
+
+        private async Task InsertCopiesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
+        {
+            await using var command = new NpgsqlCommand(
+                "INSERT INTO history_copy_outcomes (account_id, subscription_id, sequence, kind, symbol, leader_quantity, quantity, outcome, reason, " +
+                "order_number, leader_order, at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::smallint[], $5::text[], $6::numeric[], " +
+                "$7::numeric[], $8::smallint[], $9::text[], $10::bigint[], $11::bigint[], $12::timestamptz[]) ON CONFLICT DO NOTHING", connection, transaction);
+            var p = command.Parameters;
+            p.Add(new NpgsqlParameter<string[]> { TypedValue = _copies.Select(c => c.AccountId).ToArray() });
+            p.Add(new NpgsqlParameter<string[]> { TypedValue = _copies.Select(c => c.SubscriptionId).ToArray() });
+            p.Add(new NpgsqlParameter<long[]> { TypedValue = _copies.Select(c => c.Sequence).ToArray() });
+            p.Add(new NpgsqlParameter<short[]> { TypedValue = _copies.Select(c => c.Kind).ToArray() });
+            p.Add(new NpgsqlParameter<string[]> { TypedValue = _copies.Select(c => c.Symbol).ToArray() });
+            p.Add(new NpgsqlParameter<decimal[]> { TypedValue = _copies.Select(c => c.LeaderQuantity).ToArray() });
+            p.Add(new NpgsqlParameter<decimal[]> { TypedValue = _copies.Select(c => c.Quantity).ToArray() });
+            p.Add(new NpgsqlParameter<short[]> { TypedValue = _copies.Select(c => c.Outcome).ToArray() });
+            p.Add(new NpgsqlParameter<string?[]> { TypedValue = _copies.Select(c => c.Reason).ToArray() });
+            p.Add(new NpgsqlParameter<long?[]> { TypedValue = _copies.Select(c => c.OrderNumber).ToArray() });
+            p.Add(new NpgsqlParameter<long?[]> { TypedValue = _copies.Select(c => c.LeaderOrder).ToArray() });
+            p.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = _copies.Select(c => c.At).ToArray() });
+            await command.ExecuteNonQueryAsync(ct);
         }
 
         private async Task InsertFillsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)

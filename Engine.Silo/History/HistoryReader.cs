@@ -1,5 +1,6 @@
 using Engine.Grains;
 using Engine.Grains.Accounts;
+using Engine.Grains.CopyTrading;
 using Engine.Grains.Orders;
 using System.Data.Common;
 using Engine.Silo.Persistence.Postgres;
@@ -25,6 +26,19 @@ public sealed class HistoryReader(NpgsqlDataSource db)
     /// <summary>The account's finished orders (filled, cancelled, expired, rejected) numbered after <paramref name="after"/>.</summary>
     public Task<IReadOnlyList<Order>> FinishedOrdersAsync(AccountId account, string? symbol, string? bucket, long after, int limit, CancellationToken ct) =>
         ReadAsync(() => ReadFinishedOrdersAsync(account, symbol, bucket, after, limit, ct));
+
+    /// <summary>A subscription's outcomes for signals numbered after <paramref name="after"/>, oldest first.</summary>
+    public Task<IReadOnlyList<CopyOutcomeEntry>> CopyOutcomesAsync(AccountId account, SubscriptionId subscription, long after, int limit, CancellationToken ct) =>
+        ReadAsync<IReadOnlyList<CopyOutcomeEntry>>(async () =>
+        {
+            await using var context = EngineDbContext.Create(db);
+            return (await context.CopyOutcomeHistory.AsNoTracking()
+                    .Where(o => o.AccountId == account.Value && o.SubscriptionId == subscription.Value && o.Sequence > after)
+                    .OrderBy(o => o.Sequence).Take(limit).ToListAsync(ct))
+                .Select(r => new CopyOutcomeEntry(r.Sequence, (CopySignalKind)r.Kind, r.Symbol, r.LeaderQuantity, r.Quantity, (CopyOutcome)r.Outcome,
+                    r.Reason, r.OrderNumber, r.LeaderOrder, r.At))
+                .ToList();
+        });
 
     /// <summary>A failed read is the store being unavailable (503), not an engine fault.</summary>
     private static async Task<T> ReadAsync<T>(Func<Task<T>> read)

@@ -72,6 +72,29 @@ public sealed class PlanHistoryRow
     public string Detail { get; set; } = "";
 }
 
+/// <summary>
+/// A copy subscription's outcome for one signal (<c>history_copy_outcomes</c>): copied, scaled down or skipped
+/// with the reason, and the follower's order.
+/// </summary>
+public sealed class CopyOutcomeRow
+{
+    public string AccountId { get; set; } = "";
+    public string SubscriptionId { get; set; } = "";
+    /// <summary>The signal's number within its strategy.</summary>
+    public long Sequence { get; set; }
+    /// <summary><see cref="Engine.Grains.CopyTrading.CopySignalKind"/> as a number.</summary>
+    public short Kind { get; set; }
+    public string Symbol { get; set; } = "";
+    public decimal LeaderQuantity { get; set; }
+    public decimal Quantity { get; set; }
+    /// <summary><see cref="Engine.Grains.CopyTrading.CopyOutcome"/> as a number.</summary>
+    public short Outcome { get; set; }
+    public string? Reason { get; set; }
+    public long? OrderNumber { get; set; }
+    public long? LeaderOrder { get; set; }
+    public DateTimeOffset At { get; set; }
+}
+
 /// <summary>How far the read model has consumed each shard's journal (<c>history_checkpoints</c>).</summary>
 public sealed class HistoryCheckpoint
 {
@@ -140,6 +163,24 @@ internal static class HistoryModel
             e.Property(x => x.Type).HasColumnName("type");
             e.Property(x => x.At).HasColumnName("at");
             e.Property(x => x.Detail).HasColumnName("detail").HasColumnType("jsonb");
+        });
+
+        model.Entity<CopyOutcomeRow>(e =>
+        {
+            e.ToTable("history_copy_outcomes");
+            e.HasKey(x => new { x.AccountId, x.SubscriptionId, x.Sequence });
+            e.Property(x => x.AccountId).HasColumnName("account_id");
+            e.Property(x => x.SubscriptionId).HasColumnName("subscription_id");
+            e.Property(x => x.Sequence).HasColumnName("sequence");
+            e.Property(x => x.Kind).HasColumnName("kind");
+            e.Property(x => x.Symbol).HasColumnName("symbol");
+            e.Property(x => x.LeaderQuantity).HasColumnName("leader_quantity");
+            e.Property(x => x.Quantity).HasColumnName("quantity");
+            e.Property(x => x.Outcome).HasColumnName("outcome");
+            e.Property(x => x.Reason).HasColumnName("reason");
+            e.Property(x => x.OrderNumber).HasColumnName("order_number");
+            e.Property(x => x.LeaderOrder).HasColumnName("leader_order");
+            e.Property(x => x.At).HasColumnName("at");
         });
 
         model.Entity<HistoryCheckpoint>(e =>

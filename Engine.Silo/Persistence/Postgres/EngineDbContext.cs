@@ -20,6 +20,7 @@ public sealed class EngineDbContext(DbContextOptions<EngineDbContext> options) :
     public DbSet<OrderHistoryRow> OrderHistory => Set<OrderHistoryRow>();
     public DbSet<FillHistoryRow> FillHistory => Set<FillHistoryRow>();
     public DbSet<PlanHistoryRow> PlanHistory => Set<PlanHistoryRow>();
+    public DbSet<CopyOutcomeRow> CopyOutcomeHistory => Set<CopyOutcomeRow>();
     public DbSet<HistoryCheckpoint> HistoryCheckpoints => Set<HistoryCheckpoint>();
 
     /// <summary>A context on <paramref name="dataSource"/> (migrations, settings; not the journal's hot path).</summary>

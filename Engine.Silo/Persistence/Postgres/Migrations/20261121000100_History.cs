@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace Engine.Silo.Persistence.Postgres.Migrations;
 
 /// <summary>
-/// The history read model: orders, fills (and positions over time as a view of them), plan events and the
+/// The history read model: orders, fills (and positions over time as a view of them), plan events, copy outcomes and the
 /// projector's per-shard checkpoints. Written by hand; the model-matches-migrations test covers it.
 /// </summary>
 [DbContext(typeof(EngineDbContext))]
@@ -83,6 +83,25 @@ public sealed class History : Migration
             columns: ["account_id", "plan_id"]);
 
         migrationBuilder.CreateTable(
+            name: "history_copy_outcomes",
+            columns: table => new
+            {
+                account_id = table.Column<string>(type: "text", nullable: false),
+                subscription_id = table.Column<string>(type: "text", nullable: false),
+                sequence = table.Column<long>(type: "bigint", nullable: false),
+                kind = table.Column<short>(type: "smallint", nullable: false),
+                symbol = table.Column<string>(type: "text", nullable: false),
+                leader_quantity = table.Column<decimal>(type: "numeric", nullable: false),
+                quantity = table.Column<decimal>(type: "numeric", nullable: false),
+                outcome = table.Column<short>(type: "smallint", nullable: false),
+                reason = table.Column<string>(type: "text", nullable: true),
+                order_number = table.Column<long>(type: "bigint", nullable: true),
+                leader_order = table.Column<long>(type: "bigint", nullable: true),
+                at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+            },
+            constraints: table => table.PrimaryKey("PK_history_copy_outcomes", x => new { x.account_id, x.subscription_id, x.sequence }));
+
+        migrationBuilder.CreateTable(
             name: "history_checkpoints",
             columns: table => new
             {
@@ -108,6 +127,7 @@ public sealed class History : Migration
     {
         migrationBuilder.Sql("DROP VIEW history_positions");
         migrationBuilder.DropTable(name: "history_checkpoints");
+        migrationBuilder.DropTable(name: "history_copy_outcomes");
         migrationBuilder.DropTable(name: "history_plan_events");
         migrationBuilder.DropTable(name: "history_fills");
         migrationBuilder.DropTable(name: "history_orders");

@@ -18,6 +18,24 @@ public sealed class EngineDbContextModelSnapshot : ModelSnapshot
 
         NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+        modelBuilder.Entity("Engine.Silo.History.CopyOutcomeRow", b =>
+        {
+            b.Property<string>("AccountId").HasColumnType("text").HasColumnName("account_id");
+            b.Property<string>("SubscriptionId").HasColumnType("text").HasColumnName("subscription_id");
+            b.Property<long>("Sequence").HasColumnType("bigint").HasColumnName("sequence");
+            b.Property<DateTimeOffset>("At").HasColumnType("timestamp with time zone").HasColumnName("at");
+            b.Property<short>("Kind").HasColumnType("smallint").HasColumnName("kind");
+            b.Property<long?>("LeaderOrder").HasColumnType("bigint").HasColumnName("leader_order");
+            b.Property<decimal>("LeaderQuantity").HasColumnType("numeric").HasColumnName("leader_quantity");
+            b.Property<long?>("OrderNumber").HasColumnType("bigint").HasColumnName("order_number");
+            b.Property<short>("Outcome").HasColumnType("smallint").HasColumnName("outcome");
+            b.Property<decimal>("Quantity").HasColumnType("numeric").HasColumnName("quantity");
+            b.Property<string>("Reason").HasColumnType("text").HasColumnName("reason");
+            b.Property<string>("Symbol").IsRequired().HasColumnType("text").HasColumnName("symbol");
+            b.HasKey("AccountId", "SubscriptionId", "Sequence");
+            b.ToTable("history_copy_outcomes");
+        });
+
         modelBuilder.Entity("Engine.Silo.History.FillHistoryRow", b =>
         {
             b.Property<string>("AccountId").HasColumnType("text").HasColumnName("account_id");

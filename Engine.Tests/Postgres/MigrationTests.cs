@@ -9,9 +9,9 @@ namespace Engine.Tests.Postgres;
 public sealed class MigrationTests(PostgresFixture postgres)
 {
     [Fact]
-    public async Task OpenAsync_EmptyDatabase_CreatesEveryTable()
+    public async Task OpenAsync_EmptyDatabase_CreatesTheStoreTables()
     {
-        var connectionString = await postgres.CreateDatabaseAsync(nameof(OpenAsync_EmptyDatabase_CreatesEveryTable));
+        var connectionString = await postgres.CreateDatabaseAsync(nameof(OpenAsync_EmptyDatabase_CreatesTheStoreTables));
 
         await using var dataSource = await EngineDatabase.OpenAsync(connectionString);
 
@@ -20,7 +20,9 @@ public sealed class MigrationTests(PostgresFixture postgres)
         var tables = new List<string>();
         await using (var reader = await command.ExecuteReaderAsync())
             while (await reader.ReadAsync()) tables.Add(reader.GetString(0));
-        Assert.Equal(["__EFMigrationsHistory", "engine_meta", "journal", "journal_shards", "snapshot_chunks", "snapshots"], tables);
+        // The store's tables (the read model adds its own beside them).
+        string[] store = ["__EFMigrationsHistory", "engine_meta", "journal", "journal_shards", "snapshot_chunks", "snapshots"];
+        Assert.Empty(store.Except(tables));
     }
 
     [Fact]

@@ -156,11 +156,11 @@ internal sealed class ShardHost : IAsyncDisposable
         // A recovery still retrying gives up; one that finished after the loop ended disposes what it opened.
         await _stopping.CancelAsync();
         await _recovery;
+        _stopping.Dispose();
         // While faulted, the failed journal was already released by the recovery.
         if (Volatile.Read(ref _fault) is not null) return;
         if (_eventsSinceSnapshot > 0) await SnapshotAsync();
         await _journal.DisposeAsync();
-        _stopping.Dispose();
     }
 
     /// <summary>

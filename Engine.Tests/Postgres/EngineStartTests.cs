@@ -29,4 +29,29 @@ public sealed class EngineStartTests(PostgresFixture postgres)
             Assert.Equal(db.Database.GetMigrations(), await db.Database.GetAppliedMigrationsAsync());
         }
     }
+
+    [Fact]
+    public async Task Start_SecondNodeOnTheDatabase_SharesKeysAndRefusesAnotherShardCount()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync(nameof(Start_SecondNodeOnTheDatabase_SharesKeysAndRefusesAnotherShardCount));
+        Trader trader;
+        await using (var first = EngineApp.With(new Dictionary<string, string?> { ["ConnectionStrings:Engine"] = connectionString }))
+            trader = await first.CreateTraderAsync();
+
+        // Another data folder, same database: the account key (derived from the database's secret) still works.
+        await using (var second = EngineApp.With(new Dictionary<string, string?> { ["ConnectionStrings:Engine"] = connectionString }))
+        {
+            var (status, _) = await second.GetAsync(trader.Path, trader.ApiKey);
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal(trader.ApiKey, second.Services.GetRequiredService<EngineSilo>().Directory.KeyFor(new Engine.Grains.AccountId(trader.AccountId)));
+        }
+
+        await using var third = EngineApp.With(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Engine"] = connectionString,
+            ["Engine:Shards"] = "3",
+        });
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => third.Http.GetAsync("/health/ready"));
+        Assert.Contains("created with 2 shards", error.Message);
+    }
 }

@@ -1,5 +1,5 @@
 using System.Net;
-using Engine.Testing;
+using Engine.Tests.Support;
 using Engine.Tests.Api;
 
 namespace Engine.Tests.Postgres;

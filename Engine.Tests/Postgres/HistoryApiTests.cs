@@ -21,6 +21,7 @@ public sealed class HistoryApiTests(PostgresFixture postgres)
         ["ConnectionStrings:Engine"] = await postgres.CreateDatabaseAsync(test),
         ["Engine:History:FillsPerAccount"] = "2",
         ["Engine:History:DoneOrdersPerAccount"] = "2",
+        ["Engine:Copy:OutcomesPerSubscription"] = "2",
     });
 
     [Fact]
@@ -88,6 +89,35 @@ public sealed class HistoryApiTests(PostgresFixture postgres)
             var single = (await app.GetAsync($"/v1/accounts/{t.AccountId}/orders/{id}", t.ApiKey));
             if (single.Status == HttpStatusCode.OK) Assert.Equal(single.Body.GetRawText(), all.Single(o => o.Str("orderId") == id).GetRawText());
         }
+    }
+
+    [Fact]
+    public async Task CopyOutcomes_MoreThanMemoryKeeps_EveryOutcomePagedFromHistory()
+    {
+        await using var app = await StartAsync(nameof(CopyOutcomes_MoreThanMemoryKeeps_EveryOutcomePagedFromHistory));
+        var leader = await app.CreateTraderAsync("leader", wallet: "20000", bucket: "10000");
+        var follower = await app.CreateTraderAsync("follower", wallet: "20000", bucket: "0");
+        await app.SetPriceAsync("BTC-USDT", "50000");
+        var strategy = (await app.PostAsync("/v1/strategies", new { accountId = leader.AccountId, bucketId = leader.BucketId, name = "trend" }, leader.ApiKey))
+            .Status(HttpStatusCode.Created).Str("strategyId");
+        var sub = (await app.PostAsync($"/v1/strategies/{strategy}/subscriptions",
+                new { accountId = follower.AccountId, allocation = "5000", sizing = new { mode = "fixedRatio", ratio = "0.5" }, onInsufficientMargin = "scaleDown" },
+                follower.ApiKey))
+            .Status(HttpStatusCode.Created).Str("subscriptionId");
+        foreach (var quantity in new[] { "0.01", "0.02", "0.03", "0.04" })
+            (await app.PostAsync($"/v1/accounts/{leader.AccountId}/orders", new { symbol = "BTC-USDT", side = "buy", type = "market", quantity }, leader.ApiKey))
+                .Status(HttpStatusCode.Created);
+        var path = $"/v1/accounts/{follower.AccountId}/subscriptions/{sub}/outcomes";
+
+        var all = (await app.GetAsync(path, follower.ApiKey)).Status(HttpStatusCode.OK).EnumerateArray().ToArray();
+        var first = (await app.GetAsync($"{path}?limit=3", follower.ApiKey)).Status(HttpStatusCode.OK).EnumerateArray().ToArray();
+        var rest = (await app.GetAsync($"{path}?limit=3&after={first[^1].Str("signalId")}", follower.ApiKey)).Status(HttpStatusCode.OK).EnumerateArray().ToArray();
+
+        Assert.Equal(Enumerable.Range(1, 4).Select(n => $"{strategy}-g{n}"), all.Select(o => o.Str("signalId")));
+        Assert.All(all, o => Assert.Equal("copied", o.Str("outcome")));
+        Assert.Equal([0.005m, 0.01m, 0.015m, 0.02m], all.Select(o => o.Dec("quantity")));
+        Assert.Equal(all.Select(o => o.GetRawText()), first.Concat(rest).Select(o => o.GetRawText()));
+        Assert.Equal("invalid_after", (await app.GetAsync($"{path}?after=nonsense", follower.ApiKey)).Status(HttpStatusCode.BadRequest).Str("code"));
     }
 
     [Fact]

@@ -9,9 +9,9 @@ namespace Engine.Tests.Postgres;
 public sealed class MigrationTests(PostgresFixture postgres)
 {
     [Fact]
-    public async Task OpenAsync_EmptyDatabase_CreatesEveryTable()
+    public async Task OpenAsync_EmptyDatabase_CreatesTheStoreTables()
     {
-        var connectionString = await postgres.CreateDatabaseAsync(nameof(OpenAsync_EmptyDatabase_CreatesEveryTable));
+        var connectionString = await postgres.CreateDatabaseAsync(nameof(OpenAsync_EmptyDatabase_CreatesTheStoreTables));
 
         await using var dataSource = await EngineDatabase.OpenAsync(connectionString);
 
@@ -20,8 +20,8 @@ public sealed class MigrationTests(PostgresFixture postgres)
         var tables = new List<string>();
         await using (var reader = await command.ExecuteReaderAsync())
             while (await reader.ReadAsync()) tables.Add(reader.GetString(0));
-        Assert.Equal(["__EFMigrationsHistory", "engine_meta", "history_checkpoints", "history_fills", "history_orders", "history_plan_events", "history_positions",
-            "journal", "journal_shards", "snapshot_chunks", "snapshots"], tables);
+        Assert.Equal(["__EFMigrationsHistory", "engine_meta", "history_checkpoints", "history_copy_outcomes", "history_fills", "history_orders",
+            "history_plan_events", "history_positions", "journal", "journal_shards", "snapshot_chunks", "snapshots"], tables);
     }
 
     [Fact]

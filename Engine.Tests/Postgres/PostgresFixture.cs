@@ -1,4 +1,4 @@
-using Engine.Testing;
+using Engine.Tests.Support;
 
 namespace Engine.Tests.Postgres;
 

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using Engine.Testing;
+using Engine.Tests.Support;
 using Engine.Tests.Api;
 
 namespace Engine.Tests.Postgres;

@@ -1,4 +1,5 @@
 using System.Data;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using Npgsql;
 using NpgsqlTypes;
@@ -73,18 +74,17 @@ internal sealed class PostgresShardJournal : IShardJournal
                 throw new InvalidOperationException($"shard {Shard}: records through {truncated} were discarded after a snapshot; asked for those after {afterSequence}");
         }
 
-        await using var command = new NpgsqlCommand(
-            "SELECT sequence, payload FROM journal WHERE shard = $1 AND sequence > $2 AND sequence <= $3 ORDER BY sequence", connection);
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Shard });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterSequence });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = last });
-        await using var reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
+        // A binary COPY streams the rows with less work per row than a query's result set (recovery reads
+        // millions). COPY takes no parameters: the bounds are numbers formatted here, not text from outside.
+        var query = string.Create(CultureInfo.InvariantCulture,
+            $"COPY (SELECT sequence, payload FROM journal WHERE shard = {Shard} AND sequence > {afterSequence} AND sequence <= {last} ORDER BY sequence) TO STDOUT (FORMAT BINARY)");
+        await using var export = await connection.BeginBinaryExportAsync(query, ct);
         var expected = afterSequence + 1;
-        while (await reader.ReadAsync(ct))
+        while (await export.StartRowAsync(ct) != -1)
         {
-            var sequence = reader.GetInt64(0);
+            var sequence = await export.ReadAsync<long>(NpgsqlDbType.Bigint, ct);
             if (sequence != expected) throw new InvalidDataException($"shard {Shard}: journal record {expected} is missing (found {sequence})");
-            yield return new JournalRecord(sequence, await reader.GetFieldValueAsync<byte[]>(1, ct));
+            yield return new JournalRecord(sequence, await export.ReadAsync<byte[]>(NpgsqlDbType.Bytea, ct));
             expected++;
         }
 

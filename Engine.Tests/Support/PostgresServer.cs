@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Npgsql;
 
-namespace Engine.Testing;
+namespace Engine.Tests.Support;
 
 /// <summary>
 /// A throwaway PostgreSQL server for tests and benchmarks: <c>initdb</c> into a temp folder, started on a

@@ -65,9 +65,11 @@ internal static class CopyWorkload
                 Leverage = 10,
             };
             var events = new List<EngineEvent>(a.Followers * 4);
+            var allocated = GC.GetAllocatedBytesForCurrentThread();
             var watch = Stopwatch.StartNew();
             shard.OnCopySignal(strategy, signal, subs, now, events);
             if (rep >= 2) times.Add(watch.Elapsed.TotalMilliseconds);
+            if (rep >= 2) Console.WriteLine($"  grains only: {(GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)a.Followers:F0} B allocated per follower, {events.Count / (double)a.Followers:F1} events");
             buy = !buy;
         }
 

@@ -543,9 +543,18 @@ public sealed partial class ShardGrains
             : new Mirrored(CopyOutcome.Copied, null, order.FilledQuantity, order.Number);
     }
 
-    private OrderSpec MarketSpec(Bucket bucket, string symbol, OrderSide side, decimal quantity, bool reduceOnly) =>
-        ToSpec(new OrderRequest { Bucket = bucket.Id, Symbol = symbol, Side = side, Type = OrderType.Market, Quantity = quantity, ReduceOnly = reduceOnly },
-            bucket.Id, NextOrderNumber);
+    // Built directly, not through an OrderRequest: a fan-out makes one per follower, and the request is the
+    // largest object on that path.
+    private OrderSpec MarketSpec(Bucket bucket, string symbol, OrderSide side, decimal quantity, bool reduceOnly) => new()
+    {
+        Number = NextOrderNumber,
+        Bucket = bucket.Id,
+        Symbol = symbol,
+        Side = side,
+        Type = OrderType.Market,
+        Quantity = quantity,
+        ReduceOnly = reduceOnly,
+    };
 
     /// <summary>The largest opening quantity on the lot grid (with the closing part) the bucket can fund: a search over lots.</summary>
     private decimal LargestAffordable(Bucket bucket, Instrument instrument, OrderSide side, decimal close, decimal open, decimal price, int leverage)

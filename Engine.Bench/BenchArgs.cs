@@ -54,6 +54,10 @@ internal sealed class BenchArgs
         journal, recovery:
           --store S             file | postgres | both: the engine's store; postgres starts a
                                 throwaway PostgreSQL server (initdb, fsync on) for the run  [file]
+          --journal-shards N    (journal) shards the placements are spread over; each has its
+                                own journal (and PostgreSQL connection)                 [1]
+          --no-read-model       (journal, postgres) Engine:History:ReadModel=false: the journal
+                                alone, no history projector on the node
 
         copy:
           --followers N         followers of the one strategy                            [10000]
@@ -89,6 +93,8 @@ internal sealed class BenchArgs
     public bool Wrk { get; private set; } = true;
     public int Shards { get; private set; } = 1;
     public string[] Stores { get; private set; } = ["file"];
+    public int JournalShards { get; private set; } = 1;
+    public bool ReadModel { get; private set; } = true;
     public int Followers { get; private set; } = 10_000;
     public int CopyShards { get; private set; } = 4;
     public string DataRoot { get; private set; } = Path.GetTempPath();
@@ -153,6 +159,8 @@ internal sealed class BenchArgs
                     case "--http-shards": a.HttpShards = Int(); break;
                     case "--no-wrk": a.Wrk = false; break;
                     case "--shards": a.Shards = Int(); break;
+                    case "--journal-shards": a.JournalShards = Int(); break;
+                    case "--no-read-model": a.ReadModel = false; break;
                     case "--store":
                         a.Stores = Next() switch
                         {

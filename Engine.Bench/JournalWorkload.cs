@@ -31,7 +31,7 @@ internal static class JournalWorkload
 
     private static async Task RunStoreAsync(BenchArgs a, Report report, string store)
     {
-        Console.WriteLine($"durable placements through ONE shard into {Describe(store)}; {a.Concurrency} in flight; "
+        Console.WriteLine($"durable placements through {(a.JournalShards == 1 ? "ONE shard" : $"{a.JournalShards} shards")} into {Describe(store)}; {a.Concurrency} in flight; "
             + $"{a.JournalWarmup:0.#} s warm-up + {a.Seconds:0.#} s measured per repetition; {a.Accounts:N0} accounts; fresh engine per repetition");
         var rates = new List<double>();
         var eventRates = new List<double>();
@@ -142,8 +142,9 @@ internal static class JournalWorkload
         var dir = SiloHarness.NewDirectory(a, "journal");
         try
         {
-            var options = SiloHarness.Options(dir, shards: 1, snapshotEvery: new Engine.Silo.EngineOptions().SnapshotEveryEvents);
+            var options = SiloHarness.Options(dir, shards: a.JournalShards, snapshotEvery: new Engine.Silo.EngineOptions().SnapshotEveryEvents);
             if (store == "postgres") options.ConnectionString = await BenchPostgres.NewDatabaseAsync("journal");
+            options.History.ReadModel = a.ReadModel;
             var harness = await SiloHarness.StartAsync(options, a.Verbose);
             await using (harness)
             {

@@ -93,6 +93,13 @@ public sealed class HistoryOptions
     public int FillsPerAccount { get; set; } = 1_000;
     public int DoneOrdersPerAccount { get; set; } = 1_000;
     public int ClientIdsPerAccount { get; set; } = 100_000;
+
+    /// <summary>
+    /// With PostgreSQL, whether this node feeds the history read model from the journal (and serves the history
+    /// endpoints from it). Off, the endpoints answer from memory, as on the file store; the journal keeps
+    /// everything, so a node that turns it on later (or a rebuild) catches up.
+    /// </summary>
+    public bool ReadModel { get; set; } = true;
 }
 
 public sealed class PlanOptions

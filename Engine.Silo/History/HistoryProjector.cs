@@ -167,6 +167,11 @@ public sealed class HistoryProjector : IAsyncDisposable
 
         await using (var transaction = await connection.BeginTransactionAsync(ct))
         {
+            // The read model is derived: a crash may lose its last commits, but never half of one (the rows and the
+            // checkpoint commit together), and it re-projects them. So it does not wait for the WAL flush, which
+            // would compete with the journal's own commits (those stay synchronous).
+            await using (var asynchronous = new NpgsqlCommand("SET LOCAL synchronous_commit = off", connection, transaction))
+                await asynchronous.ExecuteNonQueryAsync(ct);
             await batch.WriteAsync(connection, transaction, ct);
             await using (var checkpoint = new NpgsqlCommand(
                 "INSERT INTO history_checkpoints (shard, sequence) VALUES ($1, $2) ON CONFLICT (shard) DO UPDATE SET sequence = excluded.sequence",

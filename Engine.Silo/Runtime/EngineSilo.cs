@@ -214,7 +214,7 @@ public sealed class EngineSilo : IAsyncDisposable
             try
             {
                 await silo.Copy.ReconcileAsync();
-                if (database is not null)
+                if (database is not null && options.History.ReadModel)
                 {
                     silo._history = history = await HistoryProjector.StartAsync(database, options.Shards, log, ct);
                     silo.History = new HistoryReader(database);

@@ -121,6 +121,27 @@ public sealed class HistoryApiTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Fills_ReadModelOff_AnswerFromMemoryLikeTheFileStore()
+    {
+        await using var app = EngineApp.With(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Engine"] = await postgres.CreateDatabaseAsync(nameof(Fills_ReadModelOff_AnswerFromMemoryLikeTheFileStore)),
+            ["Engine:History:FillsPerAccount"] = "2",
+            ["Engine:History:ReadModel"] = "false",
+        });
+        var t = await app.CreateTraderAsync();
+        await app.SetPriceAsync("BTC-USDT", "50000");
+        foreach (var quantity in new[] { "0.001", "0.002", "0.003" })
+            (await app.PostAsync($"/v1/accounts/{t.AccountId}/orders", new { symbol = "BTC-USDT", side = "buy", type = "market", quantity }, t.ApiKey))
+                .Status(HttpStatusCode.Created);
+
+        var fills = (await app.GetAsync($"/v1/accounts/{t.AccountId}/fills", t.ApiKey)).Status(HttpStatusCode.OK).EnumerateArray().ToArray();
+
+        Assert.Equal(["0.002", "0.003"], fills.Select(f => f.Str("quantity")));
+        Assert.Null(app.Services.GetRequiredService<EngineSilo>().History);
+    }
+
+    [Fact]
     public async Task HistoryQueries_BadPaging_400AndOtherAccounts404()
     {
         await using var app = await StartAsync(nameof(HistoryQueries_BadPaging_400AndOtherAccounts404));

@@ -108,7 +108,7 @@ internal static class RecoveryWorkload
         await using var target = new Npgsql.NpgsqlConnection(to);
         await source.OpenAsync();
         await target.OpenAsync();
-        foreach (var table in new[] { "engine_meta", "journal_shards", "journal" })
+        foreach (var table in new[] { "engine_meta", "journal" })
         {
             await using var reader = await source.BeginRawBinaryCopyAsync($"COPY {table} TO STDOUT (FORMAT BINARY)");
             await using var writer = await target.BeginRawBinaryCopyAsync($"COPY {table} FROM STDIN (FORMAT BINARY)");

@@ -6,6 +6,7 @@ using Engine.Grains.Events;
 using Engine.Grains.Orders;
 using Engine.Grains.Plans;
 using Engine.Grains.Risk;
+using Engine.Silo.Persistence.Postgres;
 using Engine.Silo.Runtime;
 using Engine.Silo.Serialization;
 using Microsoft.Extensions.Logging;
@@ -22,8 +23,8 @@ namespace Engine.Silo.History;
 /// </summary>
 public sealed class HistoryProjector : IAsyncDisposable
 {
-    /// <summary>Journal records taken per shard per transaction.</summary>
-    private const int BatchRecords = 4096;
+    /// <summary>Journal rows (group commits) taken per shard per transaction.</summary>
+    private const int BatchRows = 64;
 
     private static readonly Dictionary<Type, string> TypeNames = typeof(EngineEvent)
         .GetCustomAttributes<JsonDerivedTypeAttribute>()
@@ -147,16 +148,25 @@ public sealed class HistoryProjector : IAsyncDisposable
         var after = Checkpoint(shard);
         await using var connection = await _db.OpenConnectionAsync(ct);
         var records = new List<(long Sequence, byte[] Payload, EngineEvent Event)>();
-        await using (var read = new NpgsqlCommand("SELECT sequence, payload FROM journal WHERE shard = $1 AND sequence > $2 ORDER BY sequence LIMIT $3", connection))
+        await using (var read = new NpgsqlCommand(
+            "SELECT first_sequence, last_sequence, records FROM journal WHERE shard = $1 AND first_sequence >= " + JournalRows.FirstRowHolding +
+            " ORDER BY first_sequence LIMIT $3", connection))
         {
             read.Parameters.Add(new NpgsqlParameter<int> { TypedValue = shard });
             read.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after });
-            read.Parameters.Add(new NpgsqlParameter<int> { TypedValue = BatchRecords });
+            read.Parameters.Add(new NpgsqlParameter<int> { TypedValue = BatchRows });
             await using var reader = await read.ExecuteReaderAsync(ct);
+            var expected = after + 1;
             while (await reader.ReadAsync(ct))
             {
-                var payload = (byte[])reader.GetValue(1);
-                records.Add((reader.GetInt64(0), payload, JournalEventCodec.Deserialize(payload)));
+                foreach (var record in JournalRows.Split((byte[])reader.GetValue(2), reader.GetInt64(0), reader.GetInt64(1), $"history, shard {shard}"))
+                {
+                    if (record.Sequence < expected) continue;
+                    if (record.Sequence != expected) throw new InvalidDataException($"history, shard {shard}: journal record {expected} is missing");
+                    var payload = record.Payload.ToArray();
+                    records.Add((record.Sequence, payload, JournalEventCodec.Deserialize(payload)));
+                    expected++;
+                }
             }
         }
 

@@ -119,11 +119,26 @@ public sealed class HistoryProjectorTests(PostgresFixture postgres)
 
     private static string Json<T>(T value) => JsonSerializer.Serialize(value, ApiJson.Options);
 
+    /// <summary>Journals the events as the PostgreSQL journal does, one row per batch (batches of 1 to 13 events here).</summary>
     private static async Task JournalAsync(NpgsqlDataSource db, IReadOnlyList<EngineEvent> events, long firstSequence = 1)
     {
-        await using var command = db.CreateCommand("INSERT INTO journal (shard, sequence, payload) SELECT 0, * FROM unnest($1::bigint[], $2::bytea[])");
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = Enumerable.Range(0, events.Count).Select(i => firstSequence + i).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = events.Select(JournalEventCodec.Serialize).ToArray() });
+        var firsts = new List<long>();
+        var lasts = new List<long>();
+        var rows = new List<byte[]>();
+        for (var i = 0; i < events.Count;)
+        {
+            var count = Math.Min(1 + i % 13, events.Count - i);
+            firsts.Add(firstSequence + i);
+            lasts.Add(firstSequence + i + count - 1);
+            rows.Add(JournalRows.Frame(events.Skip(i).Take(count).Select(e => (ReadOnlyMemory<byte>)JournalEventCodec.Serialize(e)).ToList()));
+            i += count;
+        }
+
+        await using var command = db.CreateCommand(
+            "INSERT INTO journal (shard, first_sequence, last_sequence, records) SELECT 0, * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[])");
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = firsts.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = lasts.ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = rows.ToArray() });
         await command.ExecuteNonQueryAsync();
     }
 

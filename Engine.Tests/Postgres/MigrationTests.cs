@@ -21,7 +21,7 @@ public sealed class MigrationTests(PostgresFixture postgres)
         await using (var reader = await command.ExecuteReaderAsync())
             while (await reader.ReadAsync()) tables.Add(reader.GetString(0));
         Assert.Equal(["__EFMigrationsHistory", "engine_meta", "history_checkpoints", "history_copy_outcomes", "history_fills", "history_orders",
-            "history_plan_events", "history_positions", "journal", "journal_shards", "snapshot_chunks", "snapshots"], tables);
+            "history_plan_events", "history_positions", "journal", "snapshot_chunks", "snapshots"], tables);
     }
 
     [Fact]

@@ -7,9 +7,9 @@ using NpgsqlTypes;
 namespace Engine.Silo.Persistence.Postgres;
 
 /// <summary>
-/// One shard's journal in the <c>journal</c> table. A batch is one binary COPY on the shard's own connection:
-/// one statement, so it is durable as a whole (synchronous commit) or not at all, and one round trip however
-/// many records it holds. The primary key (shard, sequence) refuses a record written twice.
+/// One shard's journal in the <c>journal</c> table. A batch is one row, inserted by one statement on the shard's
+/// own connection: durable as a whole (synchronous commit) or not at all, one round trip however many records
+/// it holds. The primary key (shard, first_sequence) refuses a batch written twice.
 /// </summary>
 internal sealed class PostgresShardJournal : IShardJournal
 {
@@ -43,17 +43,9 @@ internal sealed class PostgresShardJournal : IShardJournal
                 throw new InvalidOperationException($"shard {Shard} has a writer on another connection (another node or store)");
         }
 
-        // The shard's row keeps the end of the journal when every record has been discarded after a snapshot.
+        // The newest row (the primary key read backwards) says where the journal ends.
         await using (var command = new NpgsqlCommand(
-            "INSERT INTO journal_shards (shard, truncated_through) VALUES ($1, 0) ON CONFLICT (shard) DO NOTHING", _connection))
-        {
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Shard });
-            await command.ExecuteNonQueryAsync(ct);
-        }
-
-        await using (var command = new NpgsqlCommand(
-            "SELECT GREATEST(COALESCE((SELECT max(sequence) FROM journal WHERE shard = $1), 0), " +
-            "(SELECT truncated_through FROM journal_shards WHERE shard = $1))", _connection))
+            "SELECT COALESCE((SELECT last_sequence FROM journal WHERE shard = $1 ORDER BY first_sequence DESC LIMIT 1), 0)", _connection))
         {
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Shard });
             _lastSequence = (long)(await command.ExecuteScalarAsync(ct))!;
@@ -66,29 +58,37 @@ internal sealed class PostgresShardJournal : IShardJournal
         if (afterSequence >= last) yield break;
         // Read on a pooled connection: the shard's own connection stays free for the writer.
         await using var connection = await _dataSource.OpenConnectionAsync(ct);
-        await using (var check = new NpgsqlCommand("SELECT truncated_through FROM journal_shards WHERE shard = $1", connection))
+        long from;
+        await using (var start = new NpgsqlCommand("SELECT " + JournalRows.FirstRowHolding, connection))
         {
-            check.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Shard });
-            var truncated = (long)(await check.ExecuteScalarAsync(ct))!;
-            if (afterSequence < truncated)
-                throw new InvalidOperationException($"shard {Shard}: records through {truncated} were discarded after a snapshot; asked for those after {afterSequence}");
+            start.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Shard });
+            start.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterSequence });
+            from = (long)(await start.ExecuteScalarAsync(ct))!;
         }
 
-        // A binary COPY streams the rows with less work per row than a query's result set (recovery reads
-        // millions). COPY takes no parameters: the bounds are numbers formatted here, not text from outside.
+        // A binary COPY streams the rows with less work per row than a query's result set. COPY takes no
+        // parameters: the bounds are numbers formatted here, not text from outside.
         var query = string.Create(CultureInfo.InvariantCulture,
-            $"COPY (SELECT sequence, payload FROM journal WHERE shard = {Shard} AND sequence > {afterSequence} AND sequence <= {last} ORDER BY sequence) TO STDOUT (FORMAT BINARY)");
+            $"COPY (SELECT first_sequence, last_sequence, records FROM journal WHERE shard = {Shard} AND first_sequence >= {from} AND first_sequence <= {last} ORDER BY first_sequence) TO STDOUT (FORMAT BINARY)");
         await using var export = await connection.BeginBinaryExportAsync(query, ct);
         var expected = afterSequence + 1;
+        var where = $"shard {Shard}";
         while (await export.StartRowAsync(ct) != -1)
         {
-            var sequence = await export.ReadAsync<long>(NpgsqlDbType.Bigint, ct);
-            if (sequence != expected) throw new InvalidDataException($"shard {Shard}: journal record {expected} is missing (found {sequence})");
-            yield return new JournalRecord(sequence, await export.ReadAsync<byte[]>(NpgsqlDbType.Bytea, ct));
-            expected++;
+            var first = await export.ReadAsync<long>(NpgsqlDbType.Bigint, ct);
+            var rowLast = await export.ReadAsync<long>(NpgsqlDbType.Bigint, ct);
+            var records = await export.ReadAsync<byte[]>(NpgsqlDbType.Bytea, ct);
+            if (first > expected) throw new InvalidDataException($"{where}: journal record {expected} is missing (the next row starts at {first})");
+            foreach (var record in JournalRows.Split(records, first, rowLast, where))
+            {
+                if (record.Sequence < expected) continue;
+                if (record.Sequence > last) break;
+                yield return record;
+                expected++;
+            }
         }
 
-        if (expected != last + 1) throw new InvalidDataException($"shard {Shard}: journal ends at {expected - 1}, expected {last}");
+        if (expected != last + 1) throw new InvalidDataException($"{where}: journal ends at {expected - 1}, expected {last}");
     }
 
     public async ValueTask<long> AppendAsync(IReadOnlyList<ReadOnlyMemory<byte>> records, CancellationToken ct = default)
@@ -100,18 +100,16 @@ internal sealed class PostgresShardJournal : IShardJournal
         var next = LastSequence;
         try
         {
-            // Nothing is written before this point, and once writing starts it is not cancelled.
-            await using var copy = await _connection!.BeginBinaryImportAsync(
-                "COPY journal (shard, sequence, payload) FROM STDIN (FORMAT BINARY)", CancellationToken.None);
-            foreach (var payload in records)
-            {
-                await copy.StartRowAsync(CancellationToken.None);
-                await copy.WriteAsync(Shard, NpgsqlDbType.Integer, CancellationToken.None);
-                await copy.WriteAsync(++next, NpgsqlDbType.Bigint, CancellationToken.None);
-                await copy.WriteAsync(payload, NpgsqlDbType.Bytea, CancellationToken.None);
-            }
-
-            await copy.CompleteAsync(CancellationToken.None);
+            // Nothing is written before this point, and once writing starts it is not cancelled. The whole batch
+            // is one row: one tuple, one index entry, one WAL record, however many events it holds.
+            var first = next + 1;
+            next += records.Count;
+            await using var insert = new NpgsqlCommand("INSERT INTO journal (shard, first_sequence, last_sequence, records) VALUES ($1, $2, $3, $4)", _connection);
+            insert.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Shard });
+            insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = first });
+            insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = next });
+            insert.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = JournalRows.Frame(records) });
+            await insert.ExecuteNonQueryAsync(CancellationToken.None);
         }
         catch
         {

@@ -28,19 +28,15 @@ public sealed class Initial : Migration
             columns: table => new
             {
                 shard = table.Column<int>(type: "integer", nullable: false),
-                sequence = table.Column<long>(type: "bigint", nullable: false),
-                payload = table.Column<byte[]>(type: "bytea", nullable: false),
+                first_sequence = table.Column<long>(type: "bigint", nullable: false),
+                last_sequence = table.Column<long>(type: "bigint", nullable: false),
+                records = table.Column<byte[]>(type: "bytea", nullable: false),
             },
-            constraints: table => table.PrimaryKey("PK_journal", x => new { x.shard, x.sequence }));
+            constraints: table => table.PrimaryKey("PK_journal", x => new { x.shard, x.first_sequence }));
 
-        migrationBuilder.CreateTable(
-            name: "journal_shards",
-            columns: table => new
-            {
-                shard = table.Column<int>(type: "integer", nullable: false),
-                truncated_through = table.Column<long>(type: "bigint", nullable: false),
-            },
-            constraints: table => table.PrimaryKey("PK_journal_shards", x => x.shard));
+        // A batch's records are stored as they are: compressing them (pglz) on every commit costs more CPU than
+        // the disk it saves. Snapshot chunks likewise.
+        migrationBuilder.Sql("ALTER TABLE journal ALTER COLUMN records SET STORAGE EXTERNAL");
 
         migrationBuilder.CreateTable(
             name: "snapshots",
@@ -72,13 +68,14 @@ public sealed class Initial : Migration
                     principalColumns: ["shard", "sequence"],
                     onDelete: ReferentialAction.Cascade);
             });
+
+        migrationBuilder.Sql("ALTER TABLE snapshot_chunks ALTER COLUMN data SET STORAGE EXTERNAL");
     }
 
     protected override void Down(MigrationBuilder migrationBuilder)
     {
         migrationBuilder.DropTable(name: "snapshot_chunks");
         migrationBuilder.DropTable(name: "snapshots");
-        migrationBuilder.DropTable(name: "journal_shards");
         migrationBuilder.DropTable(name: "journal");
         migrationBuilder.DropTable(name: "engine_meta");
     }

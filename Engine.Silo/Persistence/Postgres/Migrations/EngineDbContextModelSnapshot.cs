@@ -113,19 +113,13 @@ public sealed class EngineDbContextModelSnapshot : ModelSnapshot
         modelBuilder.Entity("Engine.Silo.Persistence.Postgres.JournalEntry", b =>
         {
             b.Property<int>("Shard").HasColumnType("integer").HasColumnName("shard");
-            b.Property<long>("Sequence").HasColumnType("bigint").HasColumnName("sequence");
-            b.Property<byte[]>("Payload").IsRequired().HasColumnType("bytea").HasColumnName("payload");
-            b.HasKey("Shard", "Sequence");
+            b.Property<long>("FirstSequence").HasColumnType("bigint").HasColumnName("first_sequence");
+            b.Property<long>("LastSequence").HasColumnType("bigint").HasColumnName("last_sequence");
+            b.Property<byte[]>("Records").IsRequired().HasColumnType("bytea").HasColumnName("records");
+            b.HasKey("Shard", "FirstSequence");
             b.ToTable("journal");
         });
 
-        modelBuilder.Entity("Engine.Silo.Persistence.Postgres.JournalShard", b =>
-        {
-            b.Property<int>("Shard").HasColumnType("integer").HasColumnName("shard");
-            b.Property<long>("TruncatedThrough").HasColumnType("bigint").HasColumnName("truncated_through");
-            b.HasKey("Shard");
-            b.ToTable("journal_shards");
-        });
 
         modelBuilder.Entity("Engine.Silo.Persistence.Postgres.SnapshotChunk", b =>
         {

@@ -27,7 +27,7 @@ internal static class JournalWorkload
         ShardThreadCost(a);
     }
 
-    private static string Describe(string store) => store == "postgres" ? "PostgreSQL (binary COPY per group commit)" : "the file journal";
+    private static string Describe(string store) => store == "postgres" ? "PostgreSQL (one row per group commit)" : "the file journal";
 
     private static async Task RunStoreAsync(BenchArgs a, Report report, string store)
     {

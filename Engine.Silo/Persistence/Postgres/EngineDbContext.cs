@@ -8,7 +8,7 @@ namespace Engine.Silo.Persistence.Postgres;
 /// The engine's one EF Core model of its PostgreSQL database: the journal and snapshot tables, the
 /// shared node settings (<c>engine_meta</c>) and the history read model (<c>history_*</c>, fed from the journal). EF owns the schema (hand-written migrations under
 /// <c>Migrations/</c>, applied on start); the journal's hot path reads and writes with plain Npgsql
-/// (binary COPY), not through the change tracker.
+/// (one row per group commit, recovery by binary COPY), not through the change tracker.
 /// </summary>
 public sealed class EngineDbContext(DbContextOptions<EngineDbContext> options) : DbContext(options)
 {

@@ -8,22 +8,13 @@ namespace Engine.Tests.Postgres;
 /// What an orchestrator sees through /health/live and /health/ready: live as soon as the server answers, ready
 /// only once recovery has finished and the store answers. Its own PostgreSQL server (it is stopped and started).
 /// </summary>
-public sealed class HealthTests : IAsyncLifetime
+public sealed class HealthTests : OwnPostgresServerTest
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private PostgresServer? _server;
-
-    public async Task InitializeAsync() => _server = await PostgresServer.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_server is not null) await _server.DisposeAsync();
-    }
-
     [Fact]
     public async Task Ready_StoreDownAtStartThenUpThenDownAgain_TellsTheTruthThroughout()
     {
-        var server = _server!;
+        var server = Server;
         var connectionString = await server.CreateDatabaseAsync("health");
         await server.StopAsync();
         await using var app = EngineApp.With(new Dictionary<string, string?> { ["ConnectionStrings:Engine"] = connectionString });

@@ -13,24 +13,15 @@ namespace Engine.Tests.Postgres;
 /// recovers by itself, without a restart, holding every acknowledged order and nothing that was never sent.
 /// Its own server (it is stopped), not the shared one.
 /// </summary>
-public sealed class PostgresOutageTests : IAsyncLifetime
+public sealed class PostgresOutageTests : OwnPostgresServerTest
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private PostgresServer? _server;
-
-    public async Task InitializeAsync() => _server = await PostgresServer.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_server is not null) await _server.DisposeAsync();
-    }
-
     [Theory]
     [InlineData("fast")]
     [InlineData("immediate")]
     public async Task Commands_PostgresStoppedUnderLoad_503ThenEngineRecoversWithoutRestart(string stopMode)
     {
-        var server = _server!;
+        var server = Server;
         var connectionString = await server.CreateDatabaseAsync("outage_" + stopMode);
         await using var app = EngineApp.With(new Dictionary<string, string?> { ["ConnectionStrings:Engine"] = connectionString });
         var traders = new List<Trader>();

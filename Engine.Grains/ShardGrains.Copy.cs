@@ -716,8 +716,8 @@ public sealed partial class ShardGrains
             {
                 var sub = _subscriptions[o.Subscription];
                 sub.LastSequence = Math.Max(sub.LastSequence, o.Sequence);
-                sub.Outcomes.Add(new CopyOutcomeEntry(o.Sequence, o.Kind, o.Symbol, o.LeaderQuantity, o.Quantity, o.Outcome, o.Reason, o.Order, o.LeaderOrder, o.At),
-                    Options.CopyOutcomeHistory);
+                // The event itself is the subscription's record of the outcome: one object per follower per signal.
+                sub.Outcomes.Add(o, Options.CopyOutcomeHistory);
                 if (o.LeaderOrder is { } leaderOrder)
                 {
                     if (o.Kind == CopySignalKind.ProtectionPlaced && o.Outcome != CopyOutcome.Skipped && o.Order is { } copy) sub.Protections[leaderOrder] = copy;

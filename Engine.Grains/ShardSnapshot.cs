@@ -240,5 +240,5 @@ public sealed record SubscriptionSnapshot
     public bool ClosedPositions { get; init; }
     public required long LastSequence { get; init; }
     public required ProtectionLink[] Protections { get; init; }
-    public required CopyTrading.CopyOutcomeEntry[] Outcomes { get; init; }
+    public required Events.CopyOutcomeRecorded[] Outcomes { get; init; }
 }

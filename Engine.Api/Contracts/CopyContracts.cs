@@ -1,5 +1,6 @@
 using Engine.Grains;
 using Engine.Grains.CopyTrading;
+using Engine.Grains.Events;
 
 namespace Engine.Api.Contracts;
 
@@ -109,7 +110,7 @@ public static class CopyViews
             s.EndedAt, s.EndReason, s.Status == SubscriptionStatus.Ended ? s.ClosedPositions : null);
     }
 
-    public static CopyOutcomeResponse Outcome(Subscription s, CopyOutcomeEntry o) => new(
+    public static CopyOutcomeResponse Outcome(Subscription s, CopyOutcomeRecorded o) => new(
         CopySignal.IdOf(s.Spec.Strategy, o.Sequence), o.Kind, o.Symbol, o.LeaderQuantity, o.Quantity, o.Outcome, o.At, o.Reason,
         o.Order is { } n ? new OrderId(s.Account, n).ToString() : null);
 }

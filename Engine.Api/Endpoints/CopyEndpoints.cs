@@ -2,6 +2,7 @@ using Engine.Api.Contracts;
 using Engine.Api.Http;
 using Engine.Grains;
 using Engine.Grains.CopyTrading;
+using Engine.Grains.Events;
 using Engine.Silo.Runtime;
 
 namespace Engine.Api.Endpoints;
@@ -106,13 +107,13 @@ public static class CopyEndpoints
             var history = silo.History;
             var found = await silo.QueryAsync(id, g => g.FindSubscription(id, sub) is { } s
                 ? (Subscription: s, Recent: history is null ? s.Outcomes.ToArray() : [])
-                : ((Subscription Subscription, CopyOutcomeEntry[] Recent)?)null);
+                : ((Subscription Subscription, CopyOutcomeRecorded[] Recent)?)null);
             if (found is not { } f) return Problems.NotFound("subscription not found");
             var afterSequence = 0L;
             var prefix = CopySignal.IdOf(f.Subscription.Spec.Strategy, 0)[..^1];
             if (after is not null && !(after.StartsWith(prefix, StringComparison.Ordinal) && long.TryParse(after.AsSpan(prefix.Length), out afterSequence)))
                 throw new ProblemException(400, "invalid_after", "after must be a signalId of this subscription's strategy");
-            IEnumerable<CopyOutcomeEntry> entries;
+            IEnumerable<CopyOutcomeRecorded> entries;
             if (history is null)
             {
                 entries = f.Recent.Where(o => o.Sequence > afterSequence).Take(limit ?? int.MaxValue);

@@ -1,4 +1,5 @@
 using Engine.Grains.Common;
+using Engine.Grains.Events;
 
 namespace Engine.Grains.CopyTrading;
 
@@ -13,22 +14,6 @@ public sealed record SubscriptionSpec
     public required CopySettings Settings { get; init; }
     public string? ClientOrderId { get; init; }
 }
-
-/// <summary>
-/// One follower's outcome for one signal. <see cref="LeaderQuantity"/> and <see cref="Quantity"/> are in
-/// base units (the follower's order, 0 when skipped); <see cref="Order"/> is the follower's order number.
-/// </summary>
-public sealed record CopyOutcomeEntry(
-    long Sequence,
-    CopySignalKind Kind,
-    string Symbol,
-    decimal LeaderQuantity,
-    decimal Quantity,
-    CopyOutcome Outcome,
-    string? Reason,
-    long? Order,
-    long? LeaderOrder,
-    DateTimeOffset At);
 
 /// <summary>
 /// A copy subscription grain: it lives with the follower's account and owns the follower's copy
@@ -49,5 +34,5 @@ public sealed class Subscription(AccountId account, SubscriptionSpec spec, DateT
     /// <summary>The follower's copies of the leader's live take-profits and stop-losses: leader order → follower order.</summary>
     public SortedDictionary<long, long> Protections { get; } = [];
     /// <summary>The newest outcomes, oldest first.</summary>
-    public BoundedLog<CopyOutcomeEntry> Outcomes { get; } = new();
+    public BoundedLog<CopyOutcomeRecorded> Outcomes { get; } = new();
 }

@@ -1,8 +1,9 @@
+using System.Data.Common;
 using Engine.Grains;
 using Engine.Grains.Accounts;
 using Engine.Grains.CopyTrading;
+using Engine.Grains.Events;
 using Engine.Grains.Orders;
-using System.Data.Common;
 using Engine.Silo.Persistence.Postgres;
 using Engine.Silo.Runtime;
 using Microsoft.EntityFrameworkCore;
@@ -28,15 +29,15 @@ public sealed class HistoryReader(NpgsqlDataSource db)
         ReadAsync(() => ReadFinishedOrdersAsync(account, symbol, bucket, after, limit, ct));
 
     /// <summary>A subscription's outcomes for signals numbered after <paramref name="after"/>, oldest first.</summary>
-    public Task<IReadOnlyList<CopyOutcomeEntry>> CopyOutcomesAsync(AccountId account, SubscriptionId subscription, long after, int limit, CancellationToken ct) =>
-        ReadAsync<IReadOnlyList<CopyOutcomeEntry>>(async () =>
+    public Task<IReadOnlyList<CopyOutcomeRecorded>> CopyOutcomesAsync(AccountId account, SubscriptionId subscription, long after, int limit, CancellationToken ct) =>
+        ReadAsync<IReadOnlyList<CopyOutcomeRecorded>>(async () =>
         {
             await using var context = EngineDbContext.Create(db);
             return (await context.CopyOutcomeHistory.AsNoTracking()
                     .Where(o => o.AccountId == account.Value && o.SubscriptionId == subscription.Value && o.Sequence > after)
                     .OrderBy(o => o.Sequence).Take(limit).ToListAsync(ct))
-                .Select(r => new CopyOutcomeEntry(r.Sequence, (CopySignalKind)r.Kind, r.Symbol, r.LeaderQuantity, r.Quantity, (CopyOutcome)r.Outcome,
-                    r.Reason, r.OrderNumber, r.LeaderOrder, r.At))
+                .Select(r => new CopyOutcomeRecorded(subscription, r.Sequence, (CopySignalKind)r.Kind, r.Symbol, r.LeaderQuantity, r.Quantity,
+                    (CopyOutcome)r.Outcome, r.Reason, r.OrderNumber, r.LeaderOrder) { At = r.At, Account = account })
                 .ToList();
         });
 

@@ -82,7 +82,7 @@ public static partial class ShardSnapshotCodec
                     break;
                 case CopyOutcomeRecorded x:
                     Shared(x.Subscription.Value);
-                    Outcome(new CopyOutcomeEntry(x.Sequence, x.Kind, x.Symbol, x.LeaderQuantity, x.Quantity, x.Outcome, x.Reason, x.Order, x.LeaderOrder, x.At), withTime: false);
+                    Outcome(x, withTime: false);
                     break;
                 case CopySubscriptionEnded x:
                     Shared(x.Subscription.Value);
@@ -153,7 +153,7 @@ public static partial class ShardSnapshotCodec
             if (s.ClientOrderId is { } cid) w.Write(cid);
         }
 
-        private void Outcome(CopyOutcomeEntry o, bool withTime)
+        private void Outcome(CopyOutcomeRecorded o, bool withTime)
         {
             var flags = (byte)((o.Reason is null ? 0 : OutcomeReason) | (o.Order is null ? 0 : OutcomeOrder) | (o.LeaderOrder is null ? 0 : OutcomeLeaderOrder));
             w.Write(flags);
@@ -248,12 +248,7 @@ public static partial class ShardSnapshotCodec
                 case 49:
                 {
                     var sub = new SubscriptionId(SharedRequired());
-                    var o = Outcome(withTime: false, at);
-                    return new CopyOutcomeRecorded(sub, o.Sequence, o.Kind, o.Symbol, o.LeaderQuantity, o.Quantity, o.Outcome, o.Reason, o.Order, o.LeaderOrder)
-                    {
-                        At = at,
-                        Account = account,
-                    };
+                    return Outcome(withTime: false, at, sub, account);
                 }
 
                 case 50:
@@ -356,7 +351,7 @@ public static partial class ShardSnapshotCodec
             };
         }
 
-        private CopyOutcomeEntry Outcome(bool withTime, DateTimeOffset at)
+        private CopyOutcomeRecorded Outcome(bool withTime, DateTimeOffset at, SubscriptionId subscription, AccountId account)
         {
             var flags = r.ReadByte();
             var sequence = r.Read7BitEncodedInt64();
@@ -368,7 +363,11 @@ public static partial class ShardSnapshotCodec
             var reason = (flags & OutcomeReason) != 0 ? SharedRequired() : null;
             var order = (flags & OutcomeOrder) != 0 ? r.Read7BitEncodedInt64() : (long?)null;
             var leaderOrder = (flags & OutcomeLeaderOrder) != 0 ? r.Read7BitEncodedInt64() : (long?)null;
-            return new CopyOutcomeEntry(sequence, kind, symbol, leaderQuantity, quantity, outcome, reason, order, leaderOrder, withTime ? Time() : at);
+            return new CopyOutcomeRecorded(subscription, sequence, kind, symbol, leaderQuantity, quantity, outcome, reason, order, leaderOrder)
+            {
+                At = withTime ? Time() : at,
+                Account = account,
+            };
         }
 
         private StrategySnapshot Strategy()
@@ -420,8 +419,8 @@ public static partial class ShardSnapshotCodec
             var last = r.Read7BitEncodedInt64();
             var protections = new ProtectionLink[Count()];
             for (var i = 0; i < protections.Length; i++) protections[i] = new ProtectionLink(r.Read7BitEncodedInt64(), r.Read7BitEncodedInt64());
-            var outcomes = new CopyOutcomeEntry[Count()];
-            for (var i = 0; i < outcomes.Length; i++) outcomes[i] = Outcome(withTime: true, default);
+            var outcomes = new CopyOutcomeRecorded[Count()];
+            for (var i = 0; i < outcomes.Length; i++) outcomes[i] = Outcome(withTime: true, default, spec.Id, account);
             return new SubscriptionSnapshot
             {
                 Account = account,

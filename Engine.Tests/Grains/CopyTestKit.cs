@@ -139,7 +139,7 @@ internal sealed class CopyTestKit
 
     public decimal Held(AccountId account, BucketId bucket, string symbol = Btc) => PositionOf(account, bucket, symbol)?.Quantity ?? 0m;
 
-    public CopyOutcomeEntry LastOutcome(Subscription sub) => sub.Outcomes.Last();
+    public CopyOutcomeRecorded LastOutcome(Subscription sub) => sub.Outcomes.Last();
 
     /// <summary>Replays each shard's journal into a fresh shard and compares fingerprints; then a snapshot round trip.</summary>
     public void AssertReplayAndSnapshotMatch()

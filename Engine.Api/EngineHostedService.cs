@@ -60,7 +60,7 @@ public sealed class EngineHostedService(IOptions<EngineOptions> options, TimePro
                 _log.LogWarning("engine start: the store is unavailable ({Message}); retrying in {Wait} s", ex.Message, wait.TotalSeconds);
                 try
                 {
-                    await Task.Delay(wait, _stopping.Token);
+                    await Task.Delay(wait, time, _stopping.Token);
                 }
                 catch (OperationCanceledException)
                 {

@@ -85,11 +85,19 @@ public sealed class EngineSilo : IAsyncDisposable
     public async Task<bool> StoreAnswersAsync(CancellationToken ct)
     {
         if (Database is null) return true;
+        if (await PingAsync(ct)) return true;
+        // Idle pooled connections die with a restarted server and fail once each: the truth is what a fresh one says.
+        Database.Clear();
+        return await PingAsync(ct);
+    }
+
+    private async Task<bool> PingAsync(CancellationToken ct)
+    {
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(2));
-            await using var command = Database.CreateCommand("SELECT 1");
+            await using var command = Database!.CreateCommand("SELECT 1");
             return await command.ExecuteScalarAsync(timeout.Token) is 1;
         }
         catch (Exception ex) when (ex is System.Data.Common.DbException or OperationCanceledException or TimeoutException)

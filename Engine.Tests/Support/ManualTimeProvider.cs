@@ -6,6 +6,7 @@ public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
     private readonly Lock _gate = new();
     private readonly List<ManualTimer> _timers = [];
     private DateTimeOffset _now = start;
+    private TaskCompletionSource _scheduled = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ManualTimeProvider() : this(new DateTimeOffset(2026, 1, 5, 12, 0, 0, TimeSpan.Zero))
     {
@@ -21,6 +22,25 @@ public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
         var timer = new ManualTimer(this, callback, state);
         timer.Change(dueTime, period);
         return timer;
+    }
+
+    /// <summary>
+    /// Completes once some timer is pending (code under test waits on this clock, for example a retry's delay), so
+    /// a test advances the clock only when there is something to fire.
+    /// </summary>
+    public async Task WaitForPendingTimerAsync(TimeSpan timeout)
+    {
+        while (true)
+        {
+            Task scheduled;
+            lock (_gate)
+            {
+                if (_timers.Any(t => t.Due is not null)) return;
+                scheduled = _scheduled.Task;
+            }
+
+            await scheduled.WaitAsync(timeout);
+        }
     }
 
     /// <summary>Moves the clock forward, firing every timer due on the way, in time order.</summary>
@@ -63,6 +83,11 @@ public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
                 Due = dueTime == Timeout.InfiniteTimeSpan ? null : owner._now + dueTime;
                 Period = period == Timeout.InfiniteTimeSpan ? null : period;
                 owner._timers.Add(this);
+                if (Due is not null)
+                {
+                    owner._scheduled.TrySetResult();
+                    owner._scheduled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
             }
 
             return true;

@@ -69,6 +69,12 @@ public abstract record EngineEvent
     public required DateTimeOffset At { get => new(_at, TimeSpan.Zero); init => _at = value.UtcTicks; }
 }
 
+/// <summary>An account event about one of its orders (by the order's number in the account).</summary>
+public interface IOrderEvent
+{
+    long Order { get; }
+}
+
 /// <summary>An event that belongs to one account; the account's event stream shows these.</summary>
 public abstract record AccountEvent : EngineEvent
 {
@@ -109,27 +115,27 @@ public sealed record OrderAccepted(OrderSpec Order, OrderStatus Status, OrderPha
 public sealed record OrderListAccepted(ListId List, OrderListType ListType, long[] Orders, string? ClientOrderId, string? BodyHash) : AccountEvent;
 
 /// <summary>A pending child armed after its parent filled, with its final quantity and prices.</summary>
-public sealed record OrderActivated(long Order, decimal Quantity, decimal? TriggerPrice, decimal? Price, OrderPhase Phase) : AccountEvent;
+public sealed record OrderActivated(long Order, decimal Quantity, decimal? TriggerPrice, decimal? Price, OrderPhase Phase) : AccountEvent, IOrderEvent;
 
 /// <summary>A trailing stop's activation price was reached; it now follows the extreme from <paramref name="Extreme"/>.</summary>
-public sealed record TrailingStopActivated(long Order, decimal Extreme) : AccountEvent;
+public sealed record TrailingStopActivated(long Order, decimal Extreme) : AccountEvent, IOrderEvent;
 
 /// <summary>The order's condition held at <paramref name="Price"/> (the watched price).</summary>
-public sealed record OrderTriggered(long Order, decimal Price) : AccountEvent;
+public sealed record OrderTriggered(long Order, decimal Price) : AccountEvent, IOrderEvent;
 
 /// <summary>
 /// A fill. <paramref name="Fee"/> is a positive cost in USDT; <paramref name="RealizedPnl"/> is the
 /// PnL realized by the closing part of the fill, before the fee.
 /// </summary>
-public sealed record OrderFilled(long Order, long Fill, decimal Quantity, decimal Price, decimal Fee, decimal RealizedPnl, Liquidity Liquidity) : AccountEvent;
+public sealed record OrderFilled(long Order, long Fill, decimal Quantity, decimal Price, decimal Fee, decimal RealizedPnl, Liquidity Liquidity) : AccountEvent, IOrderEvent;
 
-public sealed record OrderAmended(long Order, decimal Quantity, decimal? Price, decimal? TriggerPrice, decimal? CallbackRate, decimal? CallbackAmount) : AccountEvent;
+public sealed record OrderAmended(long Order, decimal Quantity, decimal? Price, decimal? TriggerPrice, decimal? CallbackRate, decimal? CallbackAmount) : AccountEvent, IOrderEvent;
 
-public sealed record OrderCancelled(long Order, string Reason) : AccountEvent;
+public sealed record OrderCancelled(long Order, string Reason) : AccountEvent, IOrderEvent;
 
-public sealed record OrderExpired(long Order, string Reason) : AccountEvent;
+public sealed record OrderExpired(long Order, string Reason) : AccountEvent, IOrderEvent;
 
-public sealed record OrderRejected(long Order, string Reason) : AccountEvent;
+public sealed record OrderRejected(long Order, string Reason) : AccountEvent, IOrderEvent;
 
 /// <summary>
 /// A position closed at mark <paramref name="Price"/> because its margin was exhausted.

@@ -43,10 +43,10 @@ public sealed record BucketDayStarted(BucketId Bucket, DateTimeOffset Day, decim
 /// A wick-protected order's trigger held at <paramref name="Price"/>: it fires only if the price is still
 /// beyond the trigger at <paramref name="Until"/>. It has left the trigger book meanwhile.
 /// </summary>
-public sealed record TriggerConfirmationStarted(long Order, decimal Price, DateTimeOffset Until) : AccountEvent;
+public sealed record TriggerConfirmationStarted(long Order, decimal Price, DateTimeOffset Until) : AccountEvent, IOrderEvent;
 
 /// <summary>At the end of its confirmation the price (<paramref name="Price"/>) was back: the order waits in the book again.</summary>
-public sealed record TriggerConfirmationFailed(long Order, decimal Price) : AccountEvent;
+public sealed record TriggerConfirmationFailed(long Order, decimal Price) : AccountEvent, IOrderEvent;
 
 /// <summary>A triggered stop-limit's gap fallback: its resting limit became a market order (its execution follows).</summary>
-public sealed record OrderConvertedToMarket(long Order, string Reason) : AccountEvent;
+public sealed record OrderConvertedToMarket(long Order, string Reason) : AccountEvent, IOrderEvent;

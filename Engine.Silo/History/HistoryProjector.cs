@@ -350,21 +350,7 @@ public sealed class HistoryProjector : IAsyncDisposable
         }
 
         /// <summary>The order an event changes, for the events that change one.</summary>
-        private static long? OrderOf(AccountEvent e) => e switch
-        {
-            OrderActivated x => x.Order,
-            TrailingStopActivated x => x.Order,
-            TriggerConfirmationStarted x => x.Order,
-            TriggerConfirmationFailed x => x.Order,
-            OrderTriggered x => x.Order,
-            OrderConvertedToMarket x => x.Order,
-            OrderAmended x => x.Order,
-            OrderFilled x => x.Order,
-            OrderCancelled x => x.Order,
-            OrderExpired x => x.Order,
-            OrderRejected x => x.Order,
-            _ => null,
-        };
+        private static long? OrderOf(AccountEvent e) => e is IOrderEvent o ? o.Order : null;
 
         public async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
         {

@@ -175,9 +175,14 @@ public sealed class EngineSilo : IAsyncDisposable
             // After a shard rebuilt itself from the store in place (on its loop, before it takes more work): what the
             // rest of the node derived from its events catches up with the rebuilt state. A batch whose commit
             // answer was lost may turn out durable: its accounts and plans were never published.
-            void Recovered(ShardHost shard)
+            void RegisterAccounts(ShardHost shard)
             {
                 foreach (var account in shard.Grains.Accounts.Values) directory.Add(account.ApiKeyHash, account.Id);
+            }
+
+            void Recovered(ShardHost shard)
+            {
+                RegisterAccounts(shard);
                 foreach (var plan in shard.Grains.Plans) plans?.Changed(plan.Account, plan.Id);
                 // Copy signals whose delivery failed while the shard was down (to it, or from its outbox) go again;
                 // followers drop what they already have. Not awaited: the queries run on this very loop.
@@ -185,9 +190,8 @@ public sealed class EngineSilo : IAsyncDisposable
                 // A halt broadcast while the shard was down failed there: the node's halts are told again.
                 if (priceService is null) return;
                 foreach (var instrument in instruments.All)
-                    if (priceService.TryGetHalt(instrument.Symbol, out var halt) && halt is not null
-                        && (!shard.Grains.Halts.TryGetValue(instrument.Symbol, out var own) || own.Reason != halt.Reason || own.Until != halt.Until))
-                        shard.Post(new HaltWork(instrument.Symbol, halt, ""));
+                    if (priceService.TryGetHalt(instrument.Symbol, out var halt) && halt is not null && HaltDiffers(shard, instrument.Symbol, halt))
+                        _ = shard.HaltAsync(instrument.Symbol, halt, "");
             }
 
             var shards = new ShardHost[options.Shards];
@@ -200,17 +204,10 @@ public sealed class EngineSilo : IAsyncDisposable
             fanOut.Attach(shards);
             // Signals a crash left undelivered go first, ahead of anything new.
             await fanOut.RedeliverAsync();
-            foreach (var shard in shards)
-                foreach (var account in shard.Grains.Accounts.Values)
-                    directory.Add(account.ApiKeyHash, account.Id);
+            foreach (var shard in shards) RegisterAccounts(shard);
 
             Task BroadcastHalt(string symbol, SymbolHalt? halt, string resumeReason) =>
-                Task.WhenAll(shards.Select(shard =>
-                {
-                    var work = new HaltWork(symbol, halt, resumeReason);
-                    shard.Post(work);
-                    return work.Task;
-                }));
+                Task.WhenAll(shards.Select(shard => shard.HaltAsync(symbol, halt, resumeReason)));
 
             var prices = new PriceService(instruments, options.ToPriceIndexSettings(), time, (symbol, quote) =>
             {
@@ -265,16 +262,16 @@ public sealed class EngineSilo : IAsyncDisposable
         var fixes = new List<Task>();
         foreach (var shard in shards)
             foreach (var (symbol, halt) in merged)
-                if (!shard.Grains.Halts.TryGetValue(symbol, out var own) || own.Reason != halt.Reason || own.Until != halt.Until)
-                {
-                    var work = new HaltWork(symbol, halt, "");
-                    shard.Post(work);
-                    fixes.Add(work.Task);
-                }
+                if (HaltDiffers(shard, symbol, halt))
+                    fixes.Add(shard.HaltAsync(symbol, halt, ""));
 
         await Task.WhenAll(fixes);
         log.LogWarning("recovered halted symbols: {Halts}", string.Join(", ", merged.Select(h => $"{h.Key} ({h.Value.Reason})")));
     }
+
+    /// <summary>Whether the shard's own state of a symbol's halt differs from the node's (read on the shard's loop, or before it runs).</summary>
+    private static bool HaltDiffers(ShardHost shard, string symbol, SymbolHalt halt) =>
+        !shard.Grains.Halts.TryGetValue(symbol, out var own) || own.Reason != halt.Reason || own.Until != halt.Until;
 
     /// <summary>Runs a command on its account's shard; completes once its events are durable.</summary>
     public Task<CommandOutcome> SendAsync(CommandEnvelope envelope)
@@ -310,24 +307,10 @@ public sealed class EngineSilo : IAsyncDisposable
     }
 
     /// <summary>Reads an account's shard state on its loop (after everything queued before it is committed).</summary>
-    public Task<T> QueryAsync<T>(AccountId account, Func<ShardGrains, T> query)
-    {
-        var work = new QueryWork<T>(query);
-        ShardFor(account).Post(work);
-        return work.Task;
-    }
+    public Task<T> QueryAsync<T>(AccountId account, Func<ShardGrains, T> query) => ShardFor(account).QueryAsync(query);
 
     /// <summary>Reads every shard and combines the answers (for operator and benchmark views).</summary>
-    public async Task<T[]> QueryAllAsync<T>(Func<ShardGrains, T> query)
-    {
-        var works = _shards.Select(s =>
-        {
-            var w = new QueryWork<T>(query);
-            s.Post(w);
-            return w.Task;
-        }).ToArray();
-        return await Task.WhenAll(works);
-    }
+    public Task<T[]> QueryAllAsync<T>(Func<ShardGrains, T> query) => Task.WhenAll(_shards.Select(s => s.QueryAsync(query)));
 
     /// <summary>Snapshots every shard now.</summary>
     public Task SnapshotAllAsync() => Task.WhenAll(_shards.Select(s => s.SnapshotNowAsync()));

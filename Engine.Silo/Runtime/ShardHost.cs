@@ -140,6 +140,14 @@ internal sealed class ShardHost : IAsyncDisposable
         return work.Task;
     }
 
+    /// <summary>Sets (or, with <paramref name="halt"/> null, ends) a symbol's halt in this shard; completes once it is durable.</summary>
+    public Task HaltAsync(string symbol, Engine.Grains.Risk.SymbolHalt? halt, string resumeReason)
+    {
+        var work = new HaltWork(symbol, halt, resumeReason);
+        Post(work);
+        return work.Task;
+    }
+
     /// <summary>Snapshots the shard once everything posted before this call is durable.</summary>
     public Task SnapshotNowAsync()
     {

@@ -110,8 +110,7 @@ public static class CopyEndpoints
                 : ((Subscription Subscription, CopyOutcomeRecorded[] Recent)?)null);
             if (found is not { } f) return Problems.NotFound("subscription not found");
             var afterSequence = 0L;
-            var prefix = CopySignal.IdOf(f.Subscription.Spec.Strategy, 0)[..^1];
-            if (after is not null && !(after.StartsWith(prefix, StringComparison.Ordinal) && long.TryParse(after.AsSpan(prefix.Length), out afterSequence)))
+            if (after is not null && !CopySignal.TryParseId(f.Subscription.Spec.Strategy, after, out afterSequence))
                 throw new ProblemException(400, "invalid_after", "after must be a signalId of this subscription's strategy");
             IEnumerable<CopyOutcomeRecorded> entries;
             if (history is null)

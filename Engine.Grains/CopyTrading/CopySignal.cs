@@ -36,4 +36,13 @@ public sealed record CopySignal
 
     /// <summary>The signal's id as clients see it.</summary>
     public static string IdOf(StrategyId strategy, long sequence) => $"{strategy.Value}-g{sequence}";
+
+    /// <summary>The sequence of <paramref name="id"/> when it is a signal id of <paramref name="strategy"/>.</summary>
+    public static bool TryParseId(StrategyId strategy, string id, out long sequence)
+    {
+        sequence = 0;
+        var prefix = strategy.Value + "-g";
+        return id.StartsWith(prefix, StringComparison.Ordinal)
+            && long.TryParse(id.AsSpan(prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out sequence);
+    }
 }

@@ -94,19 +94,19 @@ internal sealed class QueryWork<T>(Func<ShardGrains, T> query) : ShardWork
 
 internal sealed class PriceWork(string symbol, Quote quote) : ShardWork
 {
-    // When the tick reached the engine, for the tick-to-trigger latency.
-    private readonly long _arrived = Stopwatch.GetTimestamp();
+    // When the tick reached the engine, for the tick-to-trigger latency (only while someone listens: the tick path).
+    private readonly long _arrived = EngineTelemetry.TickToTrigger.Enabled ? Stopwatch.GetTimestamp() : 0;
 
     public override void Run(ShardGrains grains, DateTimeOffset now, List<EngineEvent> events)
     {
         var before = events.Count;
         grains.OnPrices(symbol, quote, now, events);
-        if (events.Count == before) return;
+        if (events.Count == before || (_arrived == 0 && !EngineTelemetry.TriggersFired.Enabled)) return;
         var fired = 0;
         for (var i = before; i < events.Count; i++)
             if (events[i] is OrderTriggered) fired++;
         if (fired == 0) return;
-        EngineTelemetry.TickToTrigger.Record(Stopwatch.GetElapsedTime(_arrived).TotalSeconds);
+        if (_arrived != 0) EngineTelemetry.TickToTrigger.Record(Stopwatch.GetElapsedTime(_arrived).TotalSeconds);
         EngineTelemetry.TriggersFired.Add(fired, new KeyValuePair<string, object?>("symbol", symbol));
     }
 

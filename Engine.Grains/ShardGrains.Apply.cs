@@ -184,7 +184,7 @@ public sealed partial class ShardGrains
             list.Add(spec.Number);
         }
 
-        if (spec.ReduceOnly || spec.ClosePosition)
+        if (IsWaitingExit(spec))
         {
             if (!_exits.TryGetValue((spec.Bucket, spec.Symbol), out var set)) _exits[(spec.Bucket, spec.Symbol)] = set = [];
             set.Add(spec.Number);
@@ -193,6 +193,13 @@ public sealed partial class ShardGrains
         if (spec.ExpireAt is { } expiry) _expiries.Enqueue(spec.Number, expiry);
         Index(order);
     }
+
+    /// <summary>
+    /// An order <see cref="CancelExits"/> ends when its position is gone: a reduce-only or close-position
+    /// order that can wait. A market one executes in the command that makes it live (or its parent's), so
+    /// it is never indexed: closing a follower's copy in a fan-out builds no index entry.
+    /// </summary>
+    private static bool IsWaitingExit(OrderSpec spec) => (spec.ReduceOnly || spec.ClosePosition) && spec.Type != OrderType.Market;
 
     /// <summary>Puts a waiting order into the book its phase calls for.</summary>
     private void Index(Order order)
@@ -255,7 +262,7 @@ public sealed partial class ShardGrains
             if (siblings.Count == 0) _children.Remove(parent);
         }
 
-        if (_exits.TryGetValue((order.Bucket, order.Symbol), out var exits))
+        if (IsWaitingExit(order.Spec) && _exits.TryGetValue((order.Bucket, order.Symbol), out var exits))
         {
             exits.Remove(order.Number);
             if (exits.Count == 0) _exits.Remove((order.Bucket, order.Symbol));
@@ -281,7 +288,7 @@ public sealed partial class ShardGrains
         bucket.Balance += f.RealizedPnl - f.Fee;
         bucket.RealizedPnl += f.RealizedPnl;
         ChangePosition(bucket, order.Symbol, order.Side.Sign() * f.Quantity, f.Price);
-        AddFill(account, new Fill(f.Fill, order.Number, order.Bucket, order.Symbol, order.Side, f.Quantity, f.Price, f.Fee, f.RealizedPnl, f.Liquidity, f.At));
+        account.Fills.Add(f, order.Spec, Options.FillHistory);
 
         if (done)
         {
@@ -358,12 +365,7 @@ public sealed partial class ShardGrains
         _positionsByKey.Remove(position.Key);
         if (_pendingCloses.Count != 0) ForgetPendingClose(liq.Symbol, bucket.Id);
         var side = liq.Quantity > 0 ? OrderSide.Sell : OrderSide.Buy;
-        AddFill(account, new Fill(liq.Fill, null, liq.Bucket, liq.Symbol, side, Math.Abs(liq.Quantity), liq.Price, 0m, liq.RealizedPnl, Liquidity.Liquidation, liq.At));
-    }
-
-    private void AddFill(Account account, Fill fill)
-    {
-        account.Fills.Add(fill, Options.FillHistory);
+        account.Fills.Add(new Fill(liq.Fill, null, liq.Bucket, liq.Symbol, side, Math.Abs(liq.Quantity), liq.Price, 0m, liq.RealizedPnl, Liquidity.Liquidation, liq.At), Options.FillHistory);
     }
 
     private void Record(Account account, AccountEvent e)

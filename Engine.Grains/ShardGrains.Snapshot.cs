@@ -283,7 +283,7 @@ public sealed partial class ShardGrains
             ClientOrderIds = clientIds,
             Lists = account.Lists.Values.ToArray(),
             Idempotency = idempotency,
-            Fills = account.Fills.ToArray(),
+            Fills = account.Fills.Capture(),
             Events = account.Events.ToArray(),
             KillSwitch = account.KillSwitch,
             CancelAllAfter = account.CancelAllAfter,
@@ -340,15 +340,16 @@ public sealed partial class ShardGrains
             var order = new Order(o.Account, spec, o.Status, o.Phase, o.CreatedAt) { UpdatedAt = o.UpdatedAt };
             if (o.Progress is { } p)
             {
-                order.Quantity = p.Quantity;
-                order.Price = p.Price;
-                order.TriggerPrice = p.TriggerPrice;
-                order.CallbackRate = p.CallbackRate;
-                order.CallbackAmount = p.CallbackAmount;
+                // Only what differs from the spec: an order that only filled or ended keeps its small fill state.
+                if (!SameBits(p.Quantity, spec.Quantity)) order.Quantity = p.Quantity;
+                if (!SameBits(p.Price, spec.Price)) order.Price = p.Price;
+                if (!SameBits(p.TriggerPrice, spec.TriggerPrice)) order.TriggerPrice = p.TriggerPrice;
+                if (!SameBits(p.CallbackRate, spec.CallbackRate)) order.CallbackRate = p.CallbackRate;
+                if (!SameBits(p.CallbackAmount, spec.CallbackAmount)) order.CallbackAmount = p.CallbackAmount;
+                if (p.TriggeredPrice is not null) order.TriggeredPrice = p.TriggeredPrice;
+                if (p.TriggeredAt is not null) order.TriggeredAt = p.TriggeredAt;
                 order.FilledQuantity = p.FilledQuantity;
                 order.AverageFillPrice = p.AverageFillPrice;
-                order.TriggeredPrice = p.TriggeredPrice;
-                order.TriggeredAt = p.TriggeredAt;
                 order.Reason = p.Reason;
             }
 
@@ -356,7 +357,7 @@ public sealed partial class ShardGrains
             if (order.IsLive)
             {
                 account.LiveOrders.Add(order);
-                if (order.Spec.ReduceOnly || order.Spec.ClosePosition)
+                if (IsWaitingExit(order.Spec))
                 {
                     if (!_exits.TryGetValue((order.Bucket, order.Symbol), out var set)) _exits[(order.Bucket, order.Symbol)] = set = [];
                     set.Add(order.Number);

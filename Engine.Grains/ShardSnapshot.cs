@@ -86,7 +86,7 @@ public sealed record AccountSnapshot
     public required IdempotencyEntry[] Idempotency { get; init; }
 
     /// <summary>Oldest first.</summary>
-    public required Fill[] Fills { get; init; }
+    public required IReadOnlyList<Fill> Fills { get; init; }
 
     /// <summary>Oldest first.</summary>
     public required SequencedEvent[] Events { get; init; }

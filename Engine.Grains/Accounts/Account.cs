@@ -63,7 +63,7 @@ public sealed class Account
     public Dictionary<string, OrderList> Lists { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, IdempotentResponse> Idempotency { get; } = new(StringComparer.Ordinal);
     public Queue<string> IdempotencyOrder { get; } = new();
-    public BoundedLog<Fill> Fills { get; } = new();
+    public FillLog Fills { get; } = new();
     public AccountEventLog Events { get; } = new();
 
     public Bucket? FindBucket(BucketId id)

@@ -44,6 +44,14 @@ public sealed class BoundedLog<T> : IReadOnlyCollection<T>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    /// <summary>The items, oldest first, in a new array.</summary>
+    public T[] ToArray()
+    {
+        var items = new T[Count];
+        CopyTo(items);
+        return items;
+    }
+
     private void CopyTo(T[] target)
     {
         for (var i = 0; i < Count; i++) target[i] = _items[(_head + i) % _items.Length];

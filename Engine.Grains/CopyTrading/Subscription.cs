@@ -1,5 +1,7 @@
+using Engine.Grains.Accounts;
 using Engine.Grains.Common;
 using Engine.Grains.Events;
+using Engine.Grains.Margin;
 
 namespace Engine.Grains.CopyTrading;
 
@@ -20,9 +22,15 @@ public sealed record SubscriptionSpec
 /// bucket. <see cref="LastSequence"/> is the newest signal it recorded an outcome for: a signal at or
 /// below it is a re-delivery and changes nothing, which makes delivery exactly once.
 /// </summary>
-public sealed class Subscription(AccountId account, SubscriptionSpec spec, DateTimeOffset createdAt)
+public sealed class Subscription(Account owner, Bucket bucket, SubscriptionSpec spec, DateTimeOffset createdAt)
 {
-    public AccountId Account { get; } = account;
+    public AccountId Account => Owner.Id;
+
+    /// <summary>The follower's account and the copy bucket, held so a fan-out finds them without a lookup per follower.</summary>
+    internal Account Owner { get; } = owner;
+
+    internal Bucket Bucket { get; } = bucket;
+
     public SubscriptionSpec Spec { get; } = spec;
     public SubscriptionId Id => Spec.Id;
     public DateTimeOffset CreatedAt { get; } = createdAt;

@@ -2,13 +2,15 @@ namespace Engine.Grains.Orders;
 
 /// <summary>An order's live state. Only the shard's Apply changes it.</summary>
 /// <remarks>
-/// Most resting orders never change between acceptance and their end, so everything that can change
-/// besides status and phase (amended values, fills, trigger details, reason) lives in an
-/// <see cref="OrderProgress"/> created on the first such change; until then it reads from the spec.
+/// Most resting orders never change between acceptance and their end, so what can change besides status
+/// and phase lives in objects created on the first such change; until then it reads from the spec. Fills
+/// and the reason need only a small <see cref="FillState"/>: a market order that fills at once (each
+/// follower's copy in a fan-out) never carries room for amended values or trigger details. An amend, an
+/// activation or a trigger turns it into the full <see cref="OrderProgress"/>.
 /// </remarks>
 public sealed class Order
 {
-    private OrderProgress? _progress;
+    private FillState? _progress;
 
     // Engine time is UTC; ticks take half the room of a DateTimeOffset.
     private long _created;
@@ -34,19 +36,19 @@ public sealed class Order
     public BucketId Bucket => Spec.Bucket;
 
     // Amendable or set at activation.
-    public decimal Quantity { get => _progress?.Quantity ?? Spec.Quantity; internal set => Progress.Quantity = value; }
-    public decimal? Price { get => _progress is null ? Spec.Price : _progress.Price; internal set => Progress.Price = value; }
-    public decimal? TriggerPrice { get => _progress is null ? Spec.TriggerPrice : _progress.TriggerPrice; internal set => Progress.TriggerPrice = value; }
-    public decimal? CallbackRate { get => _progress is null ? Spec.CallbackRate : _progress.CallbackRate; internal set => Progress.CallbackRate = value; }
-    public decimal? CallbackAmount { get => _progress is null ? Spec.CallbackAmount : _progress.CallbackAmount; internal set => Progress.CallbackAmount = value; }
+    public decimal Quantity { get => _progress is OrderProgress p ? p.Quantity : Spec.Quantity; internal set => Progress.Quantity = value; }
+    public decimal? Price { get => _progress is OrderProgress p ? p.Price : Spec.Price; internal set => Progress.Price = value; }
+    public decimal? TriggerPrice { get => _progress is OrderProgress p ? p.TriggerPrice : Spec.TriggerPrice; internal set => Progress.TriggerPrice = value; }
+    public decimal? CallbackRate { get => _progress is OrderProgress p ? p.CallbackRate : Spec.CallbackRate; internal set => Progress.CallbackRate = value; }
+    public decimal? CallbackAmount { get => _progress is OrderProgress p ? p.CallbackAmount : Spec.CallbackAmount; internal set => Progress.CallbackAmount = value; }
 
     public OrderStatus Status { get; internal set; }
     public OrderPhase Phase { get; internal set; }
-    public decimal FilledQuantity { get => _progress?.FilledQuantity ?? 0m; internal set => Progress.FilledQuantity = value; }
-    public decimal AverageFillPrice { get => _progress?.AverageFillPrice ?? 0m; internal set => Progress.AverageFillPrice = value; }
-    public decimal? TriggeredPrice { get => _progress?.TriggeredPrice; internal set => Progress.TriggeredPrice = value; }
-    public DateTimeOffset? TriggeredAt { get => _progress?.TriggeredAt; internal set => Progress.TriggeredAt = value; }
-    public string? Reason { get => _progress?.Reason; internal set => Progress.Reason = value; }
+    public decimal FilledQuantity { get => _progress?.FilledQuantity ?? 0m; internal set => Fills.FilledQuantity = value; }
+    public decimal AverageFillPrice { get => _progress?.AverageFillPrice ?? 0m; internal set => Fills.AverageFillPrice = value; }
+    public decimal? TriggeredPrice { get => (_progress as OrderProgress)?.TriggeredPrice; internal set => Progress.TriggeredPrice = value; }
+    public DateTimeOffset? TriggeredAt { get => (_progress as OrderProgress)?.TriggeredAt; internal set => Progress.TriggeredAt = value; }
+    public string? Reason { get => _progress?.Reason; internal set => Fills.Reason = value; }
     public DateTimeOffset CreatedAt => new(_created, TimeSpan.Zero);
     public DateTimeOffset UpdatedAt { get => new(_updated, TimeSpan.Zero); internal set => _updated = value.UtcTicks; }
 
@@ -139,20 +141,40 @@ public sealed class Order
         UpdatedAt = at;
     }
 
-    private OrderProgress Progress => _progress ??= new OrderProgress(Spec);
+    private FillState Fills => _progress ??= new FillState();
 
-    /// <summary>What has changed about an order since it was accepted.</summary>
-    private sealed class OrderProgress(OrderSpec spec)
+    private OrderProgress Progress => _progress as OrderProgress ?? (OrderProgress)(_progress = new OrderProgress(Spec, _progress));
+
+    /// <summary>What fills and ending have changed about an order.</summary>
+    private class FillState
     {
-        public decimal Quantity = spec.Quantity;
-        public decimal? Price = spec.Price;
-        public decimal? TriggerPrice = spec.TriggerPrice;
-        public decimal? CallbackRate = spec.CallbackRate;
-        public decimal? CallbackAmount = spec.CallbackAmount;
         public decimal FilledQuantity;
         public decimal AverageFillPrice;
+        public string? Reason;
+    }
+
+    /// <summary>Everything that has changed about an order since it was accepted.</summary>
+    private sealed class OrderProgress : FillState
+    {
+        public decimal Quantity;
+        public decimal? Price;
+        public decimal? TriggerPrice;
+        public decimal? CallbackRate;
+        public decimal? CallbackAmount;
         public decimal? TriggeredPrice;
         public DateTimeOffset? TriggeredAt;
-        public string? Reason;
+
+        public OrderProgress(OrderSpec spec, FillState? fills)
+        {
+            Quantity = spec.Quantity;
+            Price = spec.Price;
+            TriggerPrice = spec.TriggerPrice;
+            CallbackRate = spec.CallbackRate;
+            CallbackAmount = spec.CallbackAmount;
+            if (fills is null) return;
+            FilledQuantity = fills.FilledQuantity;
+            AverageFillPrice = fills.AverageFillPrice;
+            Reason = fills.Reason;
+        }
     }
 }

@@ -104,26 +104,37 @@ public sealed class CopyFanOut
     /// <summary>A signal mirrored by the followers of one shard; completes when their outcomes are durable.</summary>
     private sealed class CopyDeliveryWork(CopyFanOut owner, CopyDelivery delivery) : ShardWork
     {
-        private Dictionary<(CopyOutcome, string?), int>? _outcomes;
+        // Outcomes by (outcome, reason), tallied only while a meter listens: a handful of kinds per signal.
+        private List<(CopyOutcome Outcome, string? Reason, int Count)>? _outcomes;
         private int _followers;
 
         public override void Run(ShardGrains grains, DateTimeOffset now, List<EngineEvent> events)
         {
             var start = events.Count;
-            grains.OnCopySignal(delivery.Strategy, delivery.Signal, delivery.Subscriptions, now, events);
+            _followers += grains.OnCopySignal(delivery.Strategy, delivery.Signal, delivery.Subscriptions, now, events);
+            if (!EngineTelemetry.CopyOutcomes.Enabled) return;
+            _outcomes ??= [];
             for (var i = start; i < events.Count; i++)
+                if (events[i] is CopyOutcomeRecorded o) Tally(o.Outcome, o.Reason);
+        }
+
+        private void Tally(CopyOutcome outcome, string? reason)
+        {
+            for (var k = 0; k < _outcomes!.Count; k++)
             {
-                if (events[i] is not CopyOutcomeRecorded o) continue;
-                _outcomes ??= [];
-                _outcomes[(o.Outcome, o.Reason)] = _outcomes.GetValueOrDefault((o.Outcome, o.Reason)) + 1;
-                _followers++;
+                var (o, r, n) = _outcomes[k];
+                if (o != outcome || !string.Equals(r, reason, StringComparison.Ordinal)) continue;
+                _outcomes[k] = (o, r, n + 1);
+                return;
             }
+
+            _outcomes.Add((outcome, reason, 1));
         }
 
         public override void Complete(Exception? failure)
         {
             if (failure is null && _outcomes is not null)
-                foreach (var ((outcome, reason), count) in _outcomes)
+                foreach (var (outcome, reason, count) in _outcomes)
                     EngineTelemetry.CopyOutcomes.Add(count, new KeyValuePair<string, object?>("outcome", Name(outcome)), new KeyValuePair<string, object?>("reason", reason ?? ""));
             owner.Delivered(delivery, _followers, failure);
         }

@@ -141,7 +141,7 @@ public static partial class ShardSnapshotCodec
 
         public void Write(EngineEvent e)
         {
-            _writer.ResetStrings();
+            _writer.BeginRecord();
             _writer.JournalEvent(e);
         }
     }
@@ -274,11 +274,16 @@ public static partial class ShardSnapshotCodec
         private string? _lastString;
         private int _lastIndex;
 
-        public void ResetStrings()
+        // A journal record has its own string table of a few entries (account, bucket, symbol, ...): a linear
+        // scan finds them faster than hashing each, and clearing it costs nothing.
+        private readonly List<string> _recordStrings = new(16);
+        private bool _perRecord;
+
+        /// <summary>Starts one journal record: its strings are numbered from 1 again.</summary>
+        public void BeginRecord()
         {
-            _strings.Clear();
-            _lastString = null;
-            _lastIndex = 0;
+            _perRecord = true;
+            _recordStrings.Clear();
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -420,7 +425,7 @@ public static partial class ShardSnapshotCodec
                 w.Write(r.Body);
             }
 
-            Count(a.Fills.Length);
+            Count(a.Fills.Count);
             foreach (var f in a.Fills)
             {
                 Varint(f.Number);
@@ -793,6 +798,12 @@ public static partial class ShardSnapshotCodec
                 return;
             }
 
+            if (_perRecord)
+            {
+                SharedInRecord(value);
+                return;
+            }
+
             if (ReferenceEquals(value, _lastString))
             {
                 Varint32(_lastIndex);
@@ -813,6 +824,20 @@ public static partial class ShardSnapshotCodec
 
             _lastString = value;
             _lastIndex = index;
+        }
+
+        private void SharedInRecord(string value)
+        {
+            for (var i = 0; i < _recordStrings.Count; i++)
+            {
+                if (!string.Equals(_recordStrings[i], value, StringComparison.Ordinal)) continue;
+                Varint32(i + 1);
+                return;
+            }
+
+            _recordStrings.Add(value);
+            Varint32(_recordStrings.Count);
+            w.Write(value);
         }
 
         private void Decimal(decimal? value)

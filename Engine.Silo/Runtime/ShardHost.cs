@@ -299,9 +299,11 @@ internal sealed class ShardHost : IAsyncDisposable
     private void Complete(Batch batch, Exception? failure)
     {
         // Publish before answering: a client that got its 201 must find its new API key registered.
-        if (failure is null && batch.Recorded.Count > 0) _publish(batch.Recorded.ToArray());
+        // Both read the batch's lists before they return (a fan-out's batch would copy thousands of entries, a
+        // large-object-heap array, for nothing).
+        if (failure is null && batch.Recorded.Count > 0) _publish(batch.Recorded);
         // Durable now: the signals may leave for their follower shards.
-        if (failure is null && batch.Deliveries.Count > 0) _copy!.Deliver(batch.Deliveries.ToArray());
+        if (failure is null && batch.Deliveries.Count > 0) _copy!.Deliver(batch.Deliveries);
         foreach (var work in batch.Work) work.Complete(failure);
         batch.Clear();
     }

@@ -315,7 +315,7 @@ public sealed class SnapshotCodecTests
         var bytes = ReplayTests.Encode(snapshot);
 
         // Orders dominate real snapshots; the recent history is bounded per account.
-        var perOrder = (double)bytes.Length / Math.Max(1, snapshot.Orders.Length + snapshot.Accounts.Sum(a => a.Events.Length + a.Fills.Length));
+        var perOrder = (double)bytes.Length / Math.Max(1, snapshot.Orders.Length + snapshot.Accounts.Sum(a => a.Events.Length + a.Fills.Count));
         Assert.True(perOrder < 80, $"{bytes.Length} bytes for {snapshot.Orders.Length} orders: {perOrder:F1} per record");
     }
 

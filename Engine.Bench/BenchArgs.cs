@@ -62,6 +62,9 @@ internal sealed class BenchArgs
         copy:
           --followers N         followers of the one strategy                            [10000]
           --copy-shards N       shards they are spread over (the leader is on one)       [4]
+          --reps N              measured fan-outs                                        [21]
+          --warmup N            fan-outs before them (JIT tiering, the heap's growth)    [10]
+          --part P              grains (one shard's grains, no runtime), engine or both  [both]
 
         experiments (not in all): probe-place, probe-fire, probe-trailing (costs behind the report's hot spots)
 
@@ -97,11 +100,19 @@ internal sealed class BenchArgs
     public bool ReadModel { get; private set; } = true;
     public int Followers { get; private set; } = 10_000;
     public int CopyShards { get; private set; } = 4;
+    public string CopyPart { get; private set; } = "both";
     public string DataRoot { get; private set; } = Path.GetTempPath();
     public bool KeepData { get; private set; }
     public bool Verbose { get; private set; }
 
     public double JournalWarmup => Warmup >= 0 ? Warmup : 1;
+
+    // A fan-out is one measurement, and the host is noisy: a median needs many. The first fan-outs run
+    // code the JIT has not tiered up yet and grow the heap from empty, which a running engine did long ago.
+    public int CopyReps => _repsGiven ? Reps : 21;
+    public int CopyWarmups => Warmup >= 0 ? (int)Warmup : 10;
+
+    private bool _repsGiven;
     // The engine process JITs its whole request path in the first seconds: 2 s leaves the first
     // repetition visibly cold (about 60% of the steady rate), 5 s does not.
     public double HttpWarmup => Warmup >= 0 ? Warmup : 5;
@@ -122,7 +133,10 @@ internal sealed class BenchArgs
                 {
                     case "--orders": a.Orders = Int(); break;
                     case "--accounts": a.Accounts = Int(); break;
-                    case "--reps": a.Reps = Int(); break;
+                    case "--reps":
+                        a.Reps = Int();
+                        a._repsGiven = true;
+                        break;
                     case "--seed": a.Seed = Int(); break;
                     case "--ticks": a.Ticks = Int(); break;
                     case "--naive-ticks": a.NaiveTicks = Int(); break;
@@ -172,6 +186,10 @@ internal sealed class BenchArgs
                         break;
                     case "--followers": a.Followers = Int(); break;
                     case "--copy-shards": a.CopyShards = Int(); break;
+                    case "--part":
+                        a.CopyPart = Next();
+                        if (a.CopyPart is not ("grains" or "engine" or "both")) throw new ArgumentException("--part is grains, engine or both");
+                        break;
                     case "--data-root": a.DataRoot = Next(); break;
                     case "--keep-data": a.KeepData = true; break;
                     case "--verbose": a.Verbose = true; break;

@@ -48,12 +48,13 @@ internal static class CopyWorkload
         }
 
         var times = new List<double>();
+        var allocations = new List<double>();
         var buy = true;
-        for (var rep = 0; rep < a.Reps + 2; rep++)
+        for (var rep = -a.CopyWarmups; rep < a.CopyReps; rep++)
         {
             var signal = new CopySignal
             {
-                Sequence = rep + 1,
+                Sequence = rep + a.CopyWarmups + 1,
                 Kind = CopySignalKind.Fill,
                 Symbol = Symbol,
                 Side = buy ? OrderSide.Buy : OrderSide.Sell,
@@ -68,8 +69,12 @@ internal static class CopyWorkload
             var allocated = GC.GetAllocatedBytesForCurrentThread();
             var watch = Stopwatch.StartNew();
             shard.OnCopySignal(strategy, signal, subs, now, events);
-            if (rep >= 2) times.Add(watch.Elapsed.TotalMilliseconds);
-            if (rep >= 2) Console.WriteLine($"  grains only: {(GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)a.Followers:F0} B allocated per follower, {events.Count / (double)a.Followers:F1} events");
+            if (rep >= 0)
+            {
+                times.Add(watch.Elapsed.TotalMilliseconds);
+                allocations.Add((GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)a.Followers);
+            }
+
             buy = !buy;
         }
 
@@ -80,19 +85,21 @@ internal static class CopyWorkload
             { Account = new AccountId($"f{i:D6}") }, now);
         Console.WriteLine($"  grains only: {a.Followers:N0} plain market orders placed with Execute in {Stats.Ms(plain.Elapsed.TotalMilliseconds)}");
         var median = Stats.Median(times);
-        Console.WriteLine($"  grains only: {a.Followers:N0} followers mirrored by one shard's grains in {Stats.Ms(median)} (median), {Stats.Rate(a.Followers / (median / 1000))}");
+        Console.WriteLine($"  grains only: {a.Followers:N0} followers mirrored by one shard's grains in {Stats.Ms(median)} (median of {a.CopyReps} after {a.CopyWarmups} warm-up signals), "
+            + $"{Stats.Rate(a.Followers / (median / 1000))}; {Stats.Median(allocations):F0} B allocated per follower (opening and closing alternately)");
     }
 
     public static async Task RunAsync(BenchArgs a, Report report)
     {
-        GrainsOnly(a);
+        if (a.CopyPart != "engine") GrainsOnly(a);
+        if (a.CopyPart == "grains") return;
         var dir = SiloHarness.NewDirectory(a, "copy");
         try
         {
             var options = SiloHarness.Options(dir, a.CopyShards, snapshotEvery: 50_000_000);
             await using var harness = await SiloHarness.StartAsync(options, a.Verbose);
             var silo = harness.Silo;
-            Console.WriteLine($"{a.Followers:N0} followers over {a.CopyShards} shards, one leader; file journal in {dir}; {a.Reps} measured repetitions after 2 warm-up ones");
+            Console.WriteLine($"{a.Followers:N0} followers over {a.CopyShards} shards, one leader; file journal in {dir}; {a.CopyReps} measured fan-outs after {a.CopyWarmups} warm-up ones");
 
             var setup = Stopwatch.StartNew();
             await harness.PrimePricesAsync();
@@ -123,12 +130,14 @@ internal static class CopyWorkload
 
             var totals = new List<double>();
             var fanOuts = new List<double>();
+            var quiet = new List<double>();
             var buy = true;
-            for (var rep = -2; rep < a.Reps; rep++)
+            for (var rep = -a.CopyWarmups; rep < a.CopyReps; rep++)
             {
                 var sequence = await silo.QueryAsync(leader, g => g.FindStrategy(strategy)!.LastSequence) + 1;
                 var done = completed.GetOrAdd(sequence, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
                 var request = new OrderRequest { Symbol = Symbol, Side = buy ? OrderSide.Buy : OrderSide.Sell, Type = OrderType.Market, Quantity = 10m, ReduceOnly = !buy };
+                var collections = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
                 var watch = Stopwatch.StartNew();
                 await harness.MustAsync(new PlaceOrder(request, null) { Account = leader });
                 var (followers, fanOut) = await done.Task.WaitAsync(TimeSpan.FromMinutes(2));
@@ -136,20 +145,27 @@ internal static class CopyWorkload
                 if (followers != a.Followers) throw new InvalidOperationException($"signal {sequence} reached {followers} followers, expected {a.Followers}");
                 var copied = await silo.QueryAllAsync(g => g.Subscriptions.Count(s => s.LastSequence == sequence && s.Outcomes.Last().Outcome == CopyOutcome.Copied));
                 var label = rep < 0 ? "warm-up" : $"rep {rep + 1}";
-                Console.WriteLine($"  {label}: {(buy ? "open" : "close")} {total.TotalMilliseconds:F1} ms leader order to last outcome durable "
-                    + $"(fan-out {fanOut.TotalMilliseconds:F1} ms), {copied.Sum():N0} copied, {a.Followers / total.TotalSeconds:N0} follower orders/s");
+                var gcs = (GC.CollectionCount(0) - collections.Item1, GC.CollectionCount(1) - collections.Item2, GC.CollectionCount(2) - collections.Item3);
+                if (a.Verbose || rep >= 0)
+                    Console.WriteLine($"  {label}: {(buy ? "open" : "close")} {total.TotalMilliseconds:F1} ms leader order to last outcome durable "
+                        + $"(fan-out {fanOut.TotalMilliseconds:F1} ms), {copied.Sum():N0} copied, {a.Followers / total.TotalSeconds:N0} follower orders/s; "
+                        + $"garbage collections gen0/1/2 {gcs.Item1}/{gcs.Item2}/{gcs.Item3}");
                 if (rep >= 0)
                 {
                     totals.Add(total.TotalMilliseconds);
                     fanOuts.Add(fanOut.TotalMilliseconds);
+                    if (gcs == (0, 0, 0)) quiet.Add(total.TotalMilliseconds);
                 }
 
                 buy = !buy;
             }
 
             var median = Stats.Median(totals);
-            Console.WriteLine($"  median {Stats.Ms(median)} (range {Stats.Range(totals, Stats.Ms)}), fan-out alone median {Stats.Ms(Stats.Median(fanOuts))}; "
-                + $"{Stats.Rate(a.Followers / (median / 1000))} follower orders");
+            var sorted = totals.Order().ToArray();
+            Console.WriteLine($"  median {Stats.Ms(median)} (range {Stats.Range(totals, Stats.Ms)}, 90th percentile {Stats.Ms(Stats.Percentile(sorted, 90))}), "
+                + $"fan-out alone median {Stats.Ms(Stats.Median(fanOuts))}; {Stats.Rate(a.Followers / (median / 1000))} follower orders; "
+                + $"{totals.Count - quiet.Count} of {totals.Count} fan-outs had a garbage collection during them"
+                + (quiet.Count > 0 ? $" (median of the others {Stats.Ms(Stats.Median(quiet))})" : ""));
             report.Add("copy", $"leader fill to last of {a.Followers:N0} follower outcomes, durable ({a.CopyShards} shards)", Stats.Ms(median), "< 50 ms", median < 50);
             report.Add("copy", "follower orders per second (median)", Stats.Rate(a.Followers / (median / 1000)), ">= 200,000/s", a.Followers / (median / 1000) >= 200_000);
         }
@@ -159,3 +175,4 @@ internal static class CopyWorkload
         }
     }
 }
+

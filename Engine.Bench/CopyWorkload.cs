@@ -143,7 +143,7 @@ internal static class CopyWorkload
                 var (followers, fanOut) = await done.Task.WaitAsync(TimeSpan.FromMinutes(2));
                 var total = watch.Elapsed;
                 if (followers != a.Followers) throw new InvalidOperationException($"signal {sequence} reached {followers} followers, expected {a.Followers}");
-                var copied = await silo.QueryAllAsync(g => g.Subscriptions.Count(s => s.LastSequence == sequence && s.Outcomes.Last().Outcome == CopyOutcome.Copied));
+                var copied = await silo.QueryAllAsync(g => g.Subscriptions.Count(s => s.LastSequence == sequence && s.Outcomes.Newest.Outcome == CopyOutcome.Copied));
                 var label = rep < 0 ? "warm-up" : $"rep {rep + 1}";
                 var gcs = (GC.CollectionCount(0) - collections.Item1, GC.CollectionCount(1) - collections.Item2, GC.CollectionCount(2) - collections.Item3);
                 if (a.Verbose || rep >= 0)

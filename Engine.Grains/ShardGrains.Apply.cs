@@ -37,7 +37,7 @@ public sealed partial class ShardGrains
             return;
         }
 
-        var account = _accounts[ae.Account];
+        var account = AccountOf(ae.Account);
         switch (ae)
         {
             case FundsDeposited d:

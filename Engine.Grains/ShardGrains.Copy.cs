@@ -163,7 +163,7 @@ public sealed partial class ShardGrains
     /// <summary>Applies a leader event, then emits the strategy's signal for it.</summary>
     private void EmitMirrored(Strategy strategy, AccountEvent e)
     {
-        var bucket = _accounts[strategy.Leader].FindBucket(strategy.Bucket)!;
+        var bucket = AccountOf(strategy.Leader).FindBucket(strategy.Bucket)!;
         switch (e)
         {
             case OrderFilled f:

@@ -121,13 +121,13 @@ public sealed partial class ShardGrains
     private decimal OrderQuantity(Order order)
     {
         if (!order.Spec.ClosePosition) return order.Quantity - order.FilledQuantity;
-        var bucket = _accounts[order.Account].FindBucket(order.Bucket)!;
+        var bucket = AccountOf(order.Account).FindBucket(order.Bucket)!;
         return bucket.Positions.TryGetValue(order.Symbol, out var p) ? Math.Abs(p.Quantity) : 0m;
     }
 
     private void FillOrReject(Order order, Instrument instrument, decimal price, decimal feeRate, Liquidity liquidity)
     {
-        var bucket = _accounts[order.Account].FindBucket(order.Bucket)!;
+        var bucket = AccountOf(order.Account).FindBucket(order.Bucket)!;
         if (PlanFill(bucket, instrument, order.Spec, OrderQuantity(order), price, feeRate, out var plan) is { } reason)
         {
             AccountEvent finish = reason == OrderReasons.NoPosition
@@ -195,7 +195,7 @@ public sealed partial class ShardGrains
             ActivateChildren(order);
         }
 
-        var bucket = _accounts[order.Account].FindBucket(order.Bucket)!;
+        var bucket = AccountOf(order.Account).FindBucket(order.Bucket)!;
         if (!bucket.Positions.ContainsKey(order.Symbol)) CancelExits(order.Account, order.Bucket, order.Symbol);
     }
 

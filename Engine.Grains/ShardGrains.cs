@@ -17,6 +17,7 @@ namespace Engine.Grains;
 public sealed partial class ShardGrains
 {
     private readonly Dictionary<AccountId, Account> _accounts = [];
+    private Account? _lastAccount;
     private readonly Dictionary<long, Order> _orders = [];
     private readonly Dictionary<long, Position> _positionsByKey = [];
     private readonly Dictionary<long, List<long>> _children = [];
@@ -192,6 +193,18 @@ public sealed partial class ShardGrains
         if (!_books.TryGetValue((symbol, source), out var book))
             _books[(symbol, source)] = book = new TriggerBook(_triggerEntries);
         return book;
+    }
+
+    /// <summary>
+    /// The account of an id that exists. One command touches one account many times (each event it applies,
+    /// each fill it plans), and a fan-out goes account by account: the last one found is asked first, by the
+    /// id's string (accounts are never removed or replaced, so it cannot go stale).
+    /// </summary>
+    private Account AccountOf(AccountId id)
+    {
+        var last = _lastAccount;
+        if (last is not null && ReferenceEquals(last.Id.Value, id.Value)) return last;
+        return _lastAccount = _accounts[id];
     }
 
     private Instrument InstrumentOf(string symbol) =>

@@ -68,6 +68,9 @@ public sealed class Account
 
     public Bucket? FindBucket(BucketId id)
     {
+        // The engine's own ids are the bucket's own string: found without reading the other buckets' ids.
+        foreach (var b in Buckets)
+            if (ReferenceEquals(b.Id.Value, id.Value)) return b;
         foreach (var b in Buckets)
             if (b.Id == id) return b;
         return null;

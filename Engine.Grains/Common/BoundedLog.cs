@@ -44,6 +44,10 @@ public sealed class BoundedLog<T> : IReadOnlyCollection<T>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    /// <summary>The newest item.</summary>
+    /// <exception cref="InvalidOperationException">The log is empty.</exception>
+    public T Newest => Count > 0 ? _items[(_head + Count - 1) % _items.Length] : throw new InvalidOperationException("the log is empty");
+
     /// <summary>The items, oldest first, in a new array.</summary>
     public T[] ToArray()
     {

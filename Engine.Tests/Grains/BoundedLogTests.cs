@@ -32,4 +32,15 @@ public sealed class BoundedLogTests
 
         Assert.Equal([3, 4, 5, 6, 7, 8, 9], log);
     }
+
+    [Fact]
+    public void Newest_AfterWrappingPastTheBound_IsTheLastAdded()
+    {
+        var log = new BoundedLog<int>();
+        Assert.Throws<InvalidOperationException>(() => log.Newest);
+        for (var i = 1; i <= 13; i++) log.Add(i, bound: 5);
+
+        Assert.Equal(13, log.Newest);
+        Assert.Equal([9, 10, 11, 12, 13], log.ToArray());
+    }
 }

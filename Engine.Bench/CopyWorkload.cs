@@ -131,6 +131,7 @@ internal static class CopyWorkload
             var totals = new List<double>();
             var fanOuts = new List<double>();
             var quiet = new List<double>();
+            var cpus = new List<double>();
             var buy = true;
             for (var rep = -a.CopyWarmups; rep < a.CopyReps; rep++)
             {
@@ -138,10 +139,12 @@ internal static class CopyWorkload
                 var done = completed.GetOrAdd(sequence, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
                 var request = new OrderRequest { Symbol = Symbol, Side = buy ? OrderSide.Buy : OrderSide.Sell, Type = OrderType.Market, Quantity = 10m, ReduceOnly = !buy };
                 var collections = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+                var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
                 var watch = Stopwatch.StartNew();
                 await harness.MustAsync(new PlaceOrder(request, null) { Account = leader });
                 var (followers, fanOut) = await done.Task.WaitAsync(TimeSpan.FromMinutes(2));
                 var total = watch.Elapsed;
+                var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds;
                 if (followers != a.Followers) throw new InvalidOperationException($"signal {sequence} reached {followers} followers, expected {a.Followers}");
                 var copied = await silo.QueryAllAsync(g => g.Subscriptions.Count(s => s.LastSequence == sequence && s.Outcomes.Newest.Outcome == CopyOutcome.Copied));
                 var label = rep < 0 ? "warm-up" : $"rep {rep + 1}";
@@ -149,12 +152,13 @@ internal static class CopyWorkload
                 if (a.Verbose || rep >= 0)
                     Console.WriteLine($"  {label}: {(buy ? "open" : "close")} {total.TotalMilliseconds:F1} ms leader order to last outcome durable "
                         + $"(fan-out {fanOut.TotalMilliseconds:F1} ms), {copied.Sum():N0} copied, {a.Followers / total.TotalSeconds:N0} follower orders/s; "
-                        + $"garbage collections gen0/1/2 {gcs.Item1}/{gcs.Item2}/{gcs.Item3}");
+                        + $"garbage collections gen0/1/2 {gcs.Item1}/{gcs.Item2}/{gcs.Item3}; process CPU {cpu:F0} ms");
                 if (rep >= 0)
                 {
                     totals.Add(total.TotalMilliseconds);
                     fanOuts.Add(fanOut.TotalMilliseconds);
                     if (gcs == (0, 0, 0)) quiet.Add(total.TotalMilliseconds);
+                    cpus.Add(cpu);
                 }
 
                 buy = !buy;
@@ -165,7 +169,8 @@ internal static class CopyWorkload
             Console.WriteLine($"  median {Stats.Ms(median)} (range {Stats.Range(totals, Stats.Ms)}, 90th percentile {Stats.Ms(Stats.Percentile(sorted, 90))}), "
                 + $"fan-out alone median {Stats.Ms(Stats.Median(fanOuts))}; {Stats.Rate(a.Followers / (median / 1000))} follower orders; "
                 + $"{totals.Count - quiet.Count} of {totals.Count} fan-outs had a garbage collection during them"
-                + (quiet.Count > 0 ? $" (median of the others {Stats.Ms(Stats.Median(quiet))})" : ""));
+                + (quiet.Count > 0 ? $" (median of the others {Stats.Ms(Stats.Median(quiet))})" : "")
+                + $"; process CPU per fan-out median {Stats.Ms(Stats.Median(cpus))} ({Stats.Median(cpus) * 1000 / a.Followers:F1} µs per follower, every thread and the collector included)");
             report.Add("copy", $"leader fill to last of {a.Followers:N0} follower outcomes, durable ({a.CopyShards} shards)", Stats.Ms(median), "< 50 ms", median < 50);
             report.Add("copy", "follower orders per second (median)", Stats.Rate(a.Followers / (median / 1000)), ">= 200,000/s", a.Followers / (median / 1000) >= 200_000);
         }

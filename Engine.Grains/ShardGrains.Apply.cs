@@ -282,7 +282,7 @@ public sealed partial class ShardGrains
     private void ApplyFill(Account account, OrderFilled f)
     {
         var order = _orders[f.Order];
-        var done = order.AddFill(f.Quantity, f.Price, f.At);
+        var done = order.AddFill(f);
         NextFillNumber = Math.Max(NextFillNumber, f.Fill + 1);
         var bucket = account.FindBucket(order.Bucket)!;
         bucket.Balance += f.RealizedPnl - f.Fee;

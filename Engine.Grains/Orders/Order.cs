@@ -1,16 +1,20 @@
+using Engine.Grains.Events;
+
 namespace Engine.Grains.Orders;
 
 /// <summary>An order's live state. Only the shard's Apply changes it.</summary>
 /// <remarks>
 /// Most resting orders never change between acceptance and their end, so what can change besides status
-/// and phase lives in objects created on the first such change; until then it reads from the spec. Fills
-/// and the reason need only a small <see cref="FillState"/>: a market order that fills at once (each
-/// follower's copy in a fan-out) never carries room for amended values or trigger details. An amend, an
-/// activation or a trigger turns it into the full <see cref="OrderProgress"/>.
+/// and phase lives in objects created on the first such change; until then it reads from the spec. An
+/// order whose only change is one fill (a market order, each follower's copy in a fan-out) reads it from
+/// its <see cref="OrderFilled"/> event, which the account's history keeps anyway; more fills and a reason
+/// need only a small <see cref="FillState"/>; an amend, an activation or a trigger turns it into the full
+/// <see cref="OrderProgress"/>.
 /// </remarks>
 public sealed class Order
 {
-    private FillState? _progress;
+    // null, the OrderFilled of the order's one fill, a FillState or an OrderProgress.
+    private object? _progress;
 
     // Engine time is UTC; ticks take half the room of a DateTimeOffset.
     private long _created;
@@ -44,11 +48,21 @@ public sealed class Order
 
     public OrderStatus Status { get; internal set; }
     public OrderPhase Phase { get; internal set; }
-    public decimal FilledQuantity { get => _progress?.FilledQuantity ?? 0m; internal set => Fills.FilledQuantity = value; }
-    public decimal AverageFillPrice { get => _progress?.AverageFillPrice ?? 0m; internal set => Fills.AverageFillPrice = value; }
+    public decimal FilledQuantity
+    {
+        get => _progress switch { FillState s => s.FilledQuantity, OrderFilled f => 0m + f.Quantity, _ => 0m };
+        internal set => Fills.FilledQuantity = value;
+    }
+
+    public decimal AverageFillPrice
+    {
+        get => _progress switch { FillState s => s.AverageFillPrice, OrderFilled f => Average(0m, 0m, f.Price, f.Quantity, 0m + f.Quantity), _ => 0m };
+        internal set => Fills.AverageFillPrice = value;
+    }
+
     public decimal? TriggeredPrice { get => (_progress as OrderProgress)?.TriggeredPrice; internal set => Progress.TriggeredPrice = value; }
     public DateTimeOffset? TriggeredAt { get => (_progress as OrderProgress)?.TriggeredAt; internal set => Progress.TriggeredAt = value; }
-    public string? Reason { get => _progress?.Reason; internal set => Fills.Reason = value; }
+    public string? Reason { get => (_progress as FillState)?.Reason; internal set => Fills.Reason = value; }
     public DateTimeOffset CreatedAt => new(_created, TimeSpan.Zero);
     public DateTimeOffset UpdatedAt { get => new(_updated, TimeSpan.Zero); internal set => _updated = value.UtcTicks; }
 
@@ -113,14 +127,29 @@ public sealed class Order
     }
 
     /// <summary>Adds a fill; true when the order is complete with it (the caller then calls <see cref="Finish"/>).</summary>
+    internal bool AddFill(OrderFilled fill)
+    {
+        if (_progress is not null) return AddFill(fill.Quantity, fill.Price, fill.At);
+        // The first change: the event is the state (the getters compute exactly what adding it would).
+        _progress = fill;
+        UpdatedAt = fill.At;
+        return IsComplete;
+    }
+
+    /// <inheritdoc cref="AddFill(OrderFilled)"/>
     internal bool AddFill(decimal quantity, decimal price, DateTimeOffset at)
     {
         var total = FilledQuantity + quantity;
-        AverageFillPrice = total == 0m ? 0m : (AverageFillPrice * FilledQuantity + price * quantity) / total;
+        AverageFillPrice = Average(AverageFillPrice, FilledQuantity, price, quantity, total);
         FilledQuantity = total;
         UpdatedAt = at;
-        return Spec.ClosePosition || FilledQuantity >= Quantity || Spec.ReduceOnly;
+        return IsComplete;
     }
+
+    private bool IsComplete => Spec.ClosePosition || FilledQuantity >= Quantity || Spec.ReduceOnly;
+
+    private static decimal Average(decimal average, decimal filled, decimal price, decimal quantity, decimal total) =>
+        total == 0m ? 0m : (average * filled + price * quantity) / total;
 
     internal void Amend(decimal quantity, decimal? price, decimal? triggerPrice, decimal? callbackRate, decimal? callbackAmount, DateTimeOffset at)
     {
@@ -141,9 +170,9 @@ public sealed class Order
         UpdatedAt = at;
     }
 
-    private FillState Fills => _progress ??= new FillState();
+    private FillState Fills => _progress as FillState ?? (FillState)(_progress = new FillState { FilledQuantity = FilledQuantity, AverageFillPrice = AverageFillPrice });
 
-    private OrderProgress Progress => _progress as OrderProgress ?? (OrderProgress)(_progress = new OrderProgress(Spec, _progress));
+    private OrderProgress Progress => _progress as OrderProgress ?? (OrderProgress)(_progress = new OrderProgress(Spec, _progress is null ? null : Fills));
 
     /// <summary>What fills and ending have changed about an order.</summary>
     private class FillState

@@ -329,7 +329,7 @@ public sealed class HistoryProjector : IAsyncDisposable
                     order.Amend(am.Quantity, am.Price, am.TriggerPrice, am.CallbackRate, am.CallbackAmount, am.At);
                     break;
                 case OrderFilled f:
-                    if (order.AddFill(f.Quantity, f.Price, f.At)) order.Finish(OrderStatus.Filled, null, f.At);
+                    if (order.AddFill(f)) order.Finish(OrderStatus.Filled, null, f.At);
                     _fills.Add(new FillHistoryRow
                     {
                         AccountId = account, Number = f.Fill, OrderNumber = number, BucketId = order.Bucket.Value, Symbol = order.Symbol,

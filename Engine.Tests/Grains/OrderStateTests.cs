@@ -44,10 +44,34 @@ public sealed class OrderStateTests
     }
 
     [Fact]
+    public void AddFill_OneFillEventThenMore_ReadsTheSameBitsAsAddingTheValues()
+    {
+        var account = new AccountId("a");
+        var spec = Spec(OrderType.Limit, price: 50_000.50m) with { Quantity = 3.000m };
+        var fromEvents = new Order(account, spec, OrderStatus.Open, OrderPhase.Resting, T0);
+        var fromValues = new Order(account, spec, OrderStatus.Open, OrderPhase.Resting, T0);
+        var first = new OrderFilled(7, 1, 1.10m, 50_000.50m, 1m, 0m, Liquidity.Maker) { At = T0.AddSeconds(1), Account = account };
+        var second = new OrderFilled(7, 2, 0.7m, 49_999.3m, 1m, 0m, Liquidity.Maker) { At = T0.AddSeconds(2), Account = account };
+
+        Assert.False(fromEvents.AddFill(first));
+        fromValues.AddFill(first.Quantity, first.Price, first.At);
+        Assert.Equal(decimal.GetBits(fromValues.FilledQuantity), decimal.GetBits(fromEvents.FilledQuantity));
+        Assert.Equal(decimal.GetBits(fromValues.AverageFillPrice), decimal.GetBits(fromEvents.AverageFillPrice));
+        Assert.Equal(fromValues.UpdatedAt, fromEvents.UpdatedAt);
+
+        fromEvents.AddFill(second);
+        fromValues.AddFill(second.Quantity, second.Price, second.At);
+        Assert.Equal(decimal.GetBits(fromValues.FilledQuantity), decimal.GetBits(fromEvents.FilledQuantity));
+        Assert.Equal(decimal.GetBits(fromValues.AverageFillPrice), decimal.GetBits(fromEvents.AverageFillPrice));
+        Assert.Equal(1.80m, fromEvents.FilledQuantity);
+        Assert.Null(fromEvents.Reason);
+    }
+
+    [Fact]
     public void Amend_AfterAFillAndAReason_KeepsThemInTheFullProgress()
     {
         var order = new Order(new AccountId("a"), Spec(OrderType.StopLimit, trigger: 51_000m, price: 51_100m), OrderStatus.Untriggered, OrderPhase.Waiting, T0);
-        order.AddFill(0.5m, 51_050m, T0.AddSeconds(1));
+        order.AddFill(new OrderFilled(7, 1, 0.5m, 51_050m, 0m, 0m, Liquidity.Taker) { At = T0.AddSeconds(1), Account = new AccountId("a") });
         order.Reason = "why";
 
         order.Amend(3m, 51_200m, 51_150m, null, null, T0.AddSeconds(2));
